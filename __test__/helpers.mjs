@@ -1,0 +1,30 @@
+// Shared helpers for the test files.
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { referenceStats } from "knitting/unsafe";
+
+/** Bytes 0..n-1 (mod 256), in a fresh ArrayBuffer of their own. */
+export function pattern(n, seed = 0) {
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i + seed) & 255;
+  return bytes;
+}
+
+/** True when every byte of `view` matches `pattern(view.length, seed)`. */
+export function hasPattern(view, seed = 0) {
+  for (let i = 0; i < view.length; i++) if (view[i] !== ((i + seed) & 255)) return false;
+  return true;
+}
+
+/**
+ * Runs the garbage collector and lets finalizers run (Node defers them to a
+ * later turn of the event loop) until `done()` holds or `rounds` run out.
+ */
+export async function collectUntil(done, rounds = 50) {
+  for (let i = 0; i < rounds && !done(); i++) {
+    globalThis.gc();
+    await nextTurn();
+  }
+  return done();
+}
+
+export const liveRegions = () => referenceStats().liveRegions;

@@ -1,0 +1,2 @@
+// Entry point of `knitting`.
+export { isMain } from "./runtime/is-main.js";
