@@ -17,3 +17,19 @@ for (const [file, output] of Object.entries(expected)) {
     t.is(stdout, output);
   });
 }
+
+// The seed page's examples (TypeScript with `using`: Node 24 strips the types).
+const seedExamples = {
+  "invert.ts": "[ 255, 191, 127, 63, 0 ]\n",
+  "using-result.ts": "[ 255, 191, 127, 63, 0 ]\n",
+  "copy-mode.ts": "[ 254, 253 ]\n",
+  "borrow-mode.ts": "[ 255, 191, 127, 63, 0 ]\n",
+  "envelope.ts": '{"done":true} [ 255, 191, 127, 63, 0 ]\n',
+};
+
+for (const [file, output] of Object.entries(seedExamples)) {
+  test(`examples/${file} runs as written and prints the seed's values`, async (t) => {
+    const { stdout } = await run(process.execPath, [file], { cwd: examples, timeout: 60_000 });
+    t.is(stdout, output);
+  });
+}

@@ -12,6 +12,14 @@ function coded(Kind, code, message, options) {
 export const Codes = Object.freeze({
   INVALID_SOURCE: "ERR_KNITTING_INVALID_SOURCE",
   RELEASED: "ERR_KNITTING_RELEASED",
+  POOL_CLOSED: "ERR_KNITTING_POOL_CLOSED",
+  THREAD_CLOSED: "ERR_KNITTING_THREAD_CLOSED",
+  WORKER_EXITED: "ERR_KNITTING_WORKER_EXITED",
+  TASK_TIMEOUT: "ERR_KNITTING_TASK_TIMEOUT",
+  TASK_NOT_FOUND: "ERR_KNITTING_TASK_NOT_FOUND",
+  INVALID_TASK: "ERR_KNITTING_INVALID_TASK",
+  INVALID_OPTION: "ERR_KNITTING_INVALID_OPTION",
+  UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
 });
 
 export const Errors = {
@@ -42,6 +50,67 @@ export const Errors = {
     coded(TypeError, Codes.INVALID_SOURCE,
       "BufferReference cannot take a Node Buffer that shares its ArrayBuffer with other data (Node's Buffer pool): " +
         "moving it would empty unrelated Buffers. Use Buffer.alloc(size), or copy with new Uint8Array(buffer)."),
+
+  // ---- pool ----
+  poolClosed: () =>
+    coded(Error, Codes.POOL_CLOSED, "Pool is shut down: create a new pool with createPool() to make more calls."),
+  threadClosed: () =>
+    coded(Error, Codes.THREAD_CLOSED,
+      "Thread closed: the pool was shut down while this call was in flight. Await your calls before shutdown(), or pass shutdown(delayMs) to give them time."),
+  workerExited: (exitCode, cause) =>
+    coded(Error, Codes.WORKER_EXITED,
+      `Worker exited with code ${exitCode} while this call was in flight${cause ? ` (${cause.message ?? cause})` : ""}; ` +
+        "the pool started a replacement. Calls on other workers were not affected; retry this one if it is safe to.",
+      cause === undefined ? undefined : { cause }),
+  taskTimeout: (ms) =>
+    coded(Error, Codes.TASK_TIMEOUT, `Task timeout: the task did not settle within ${ms} ms. Raise the task's timeout, or make it finish sooner.`),
+  taskNotExported: (name, exportName, href, available) =>
+    coded(Error, Codes.TASK_NOT_FOUND,
+      `Task "${name}" is not exported by ${href}: workers import that module and look for the export "${exportName}". ` +
+        `Export it (export const ${exportName} = task({ ... })). Exports found: ${available.join(", ") || "none"}.`),
+  taskModuleFailed: (name, href, cause) =>
+    coded(Error, Codes.TASK_NOT_FOUND,
+      `Worker could not load ${href} for task "${name}": ${cause?.message ?? String(cause)}`,
+      { cause }),
+  createPoolInWorker: (href) =>
+    coded(Error, Codes.TASK_NOT_FOUND,
+      `createPool was called inside a pool worker while it imported ${href ?? "a task module"}. ` +
+        "Workers re-import the modules that define tasks, so guard pool creation and calls with `if (isMain) { ... }`."),
+  invalidTask: (detail) => coded(TypeError, Codes.INVALID_TASK, `Invalid task: ${detail}.`),
+  invalidOption: (detail) => coded(TypeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`),
+
+  // ---- payload codec (lib/codec); `at` is a path such as arg.items[2] ----
+  unsupportedPayload: (type, at, instead) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD, `Unsupported payload type ${type} at ${at}: ${instead}.`),
+  localSymbol: (at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload type symbol at ${at}: only registered symbols can be sent. Use Symbol.for(key) instead of Symbol(...).`),
+  functionPayload: (name, at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload type function ${name || "<anonymous>"} at ${at}: functions cannot be sent to another thread. ` +
+        "Send data, and define the function in the task module."),
+  circularPayload: (at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Circular reference at ${at}: a payload cannot contain itself. Remove the cycle (for example send ids instead of back-references).`),
+  detachedPayload: (at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Detached ArrayBuffer at ${at}: its bytes were already moved or freed. Send a buffer (or view) that still holds its bytes.`),
+  nestedBufferReference: (at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload type BufferReference at ${at}: a BufferReference cannot be nested inside another value. ` +
+        "It may travel as the whole argument/result, or as the body of an Envelope (new Envelope(header, ref)) that is the whole argument/result."),
+  envelopeHeader: (type, at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Envelope header must be JSON-like (string, number, boolean, null, and arrays and plain objects of those); found ${type} at ${at}. ` +
+        "Convert it (for example a bigint to a string), or put it in the payload."),
+  envelopePayload: (type, at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Envelope payload must be an ArrayBuffer, SharedArrayBuffer or BufferReference; received ${type} at ${at}. ` +
+        "For a typed array pass a copy of its bytes (view.slice().buffer), or move them with new BufferReference(view)."),
+  releasedPayload: (at) =>
+    coded(Error, Codes.RELEASED,
+      `BufferReference at ${at} has been released: its bytes were freed or already sent to another thread (a reference can be sent once). ` +
+        "Create a new BufferReference for new bytes."),
 };
 
 /** A short, safe description of a value for error messages. */

@@ -1,2 +1,5 @@
 // Entry point of `knitting`.
+export { createPool } from "./pool/pool.js";
+export { task, importTask } from "./pool/task.js";
 export { isMain } from "./runtime/is-main.js";
+export { Envelope } from "./envelope.js";

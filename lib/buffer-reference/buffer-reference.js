@@ -22,3 +22,12 @@ export class BufferReference extends NativeBufferReference {
 
 /** How the host takes possession of a BufferReference a worker returns. */
 export const BufferReferenceReturn = Object.freeze({ Copy: "copy", Borrow: "borrow" });
+
+/**
+ * Internal: takes the bytes out of `ref` for a move to another thread. Returns
+ * the ArrayBuffer holding exactly its region (to be put in a transfer list at
+ * once) and leaves `ref` released. Throws ERR_KNITTING_RELEASED if it was.
+ */
+export function takeBuffer(ref) {
+  return ref.take();
+}

@@ -99,6 +99,23 @@ impl NativeBufferReference {
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
   }
 
+  /// Hands the bytes over for a move to another thread: returns the buffer
+  /// that holds exactly the region and forgets it, leaving the reference
+  /// released. The caller must move the buffer away at once (a transfer list
+  /// detaches it here, so views handed out before read as length 0).
+  /// Not part of the public API; the JS layer calls it when sending.
+  #[napi(ts_return_type = "ArrayBuffer")]
+  pub fn take<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
+    let (buffer, _) = self.materialize(env)?;
+    if let Some(owned) = self.owned.take() {
+      owned.buffer.delete(env);
+      REGISTRY.forget(owned.region);
+    }
+    // SAFETY: `buffer` is a handle of this call's scope; it stays valid after
+    // the reference behind it is deleted.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
+  }
+
   /// Frees the bytes now and detaches every view handed out. Idempotent.
   #[napi]
   pub fn release(&mut self, env: &Env) -> Result<()> {

@@ -1,0 +1,77 @@
+// Worker death, shutdown and process lifetime.
+import test from "ava";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { createPool } from "knitting";
+import * as tasks from "./fixtures/tasks.mjs";
+
+const run = promisify(execFile);
+const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+test("a worker that exits rejects only its own calls and is replaced", async (t) => {
+  using pool = createPool({ threads: 1 })({ exitWorker: tasks.exitWorker, echo: tasks.echo });
+  const error = await t.throwsAsync(pool.call.exitWorker(3), { code: "ERR_KNITTING_WORKER_EXITED" });
+  t.regex(error.message, /code 3/);
+  t.is(await pool.call.echo("after"), "after");
+});
+
+test("an uncaught exception in a worker rejects its calls with the cause, and the pool keeps serving", async (t) => {
+  using pool = createPool({ threads: 2 })({ crashLater: tasks.crashLater, echo: tasks.echo });
+  const error = await t.throwsAsync(pool.call.crashLater(), { code: "ERR_KNITTING_WORKER_EXITED" });
+  t.is(error.cause?.message, "uncaught in worker");
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.call.echo(i)));
+  t.deepEqual(results, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test("shutdown rejects calls in flight with Thread closed and later calls with Pool is shut down", async (t) => {
+  const pool = createPool({ threads: 2 })({ neverSettles: tasks.neverSettles, echo: tasks.echo });
+  const inFlight = [pool.call.neverSettles(), pool.call.neverSettles()];
+  const done = pool.shutdown();
+  t.is(pool.shutdown(), done, "idempotent: the same promise");
+  for (const call of inFlight) {
+    const error = await t.throwsAsync(call, { code: "ERR_KNITTING_THREAD_CLOSED" });
+    t.regex(error.message, /Thread closed/);
+  }
+  const late = await t.throwsAsync(pool.call.echo(1), { code: "ERR_KNITTING_POOL_CLOSED" });
+  t.regex(late.message, /Pool is shut down/);
+  t.is(await done, undefined);
+});
+
+test("shutdown(delay) lets calls in flight finish within the delay", async (t) => {
+  const pool = createPool({ threads: 1 })({ sleep: tasks.sleep, neverSettles: tasks.neverSettles });
+  await pool.call.sleep(1); // the worker is up
+  const quick = pool.call.sleep(10);
+  const stuck = pool.call.neverSettles();
+  const done = pool.shutdown(300);
+  t.true((await quick) > 0);
+  await t.throwsAsync(stuck, { code: "ERR_KNITTING_THREAD_CLOSED" });
+  await done;
+});
+
+test("Symbol.dispose starts shutdown; calls right after reject", async (t) => {
+  const pool = createPool()({ echo: tasks.echo });
+  pool[Symbol.dispose]();
+  await t.throwsAsync(pool.call.echo(1), { code: "ERR_KNITTING_POOL_CLOSED" });
+  await pool.shutdown();
+});
+
+test("an idle pool does not keep the process alive; an in-flight call does", async (t) => {
+  const { stdout } = await run(process.execPath, [fixture("idle-exit.mjs")], { timeout: 30_000 });
+  t.is(stdout, "pong\n");
+});
+
+test("a module that forgets the isMain guard gets an error that says so", async (t) => {
+  const { stdout } = await run(process.execPath, [fixture("unguarded.mjs")], { timeout: 30_000 });
+  const { code, message } = JSON.parse(stdout);
+  t.is(code, "ERR_KNITTING_TASK_NOT_FOUND");
+  t.regex(message, /isMain/);
+});
+
+test("a task that is not exported gets an error that says so", async (t) => {
+  const { stdout } = await run(process.execPath, [fixture("not-exported.mjs")], { timeout: 30_000 });
+  const { code, message } = JSON.parse(stdout);
+  t.is(code, "ERR_KNITTING_TASK_NOT_FOUND");
+  t.regex(message, /export/);
+  t.regex(message, /hidden/);
+});

@@ -1,0 +1,143 @@
+// The pool API: tasks, calls, spreading over threads, errors and options.
+import test from "ava";
+import { threadId } from "node:worker_threads";
+import { createPool, importTask, isMain, task } from "knitting";
+import * as tasks from "./fixtures/tasks.mjs";
+import { makePool } from "./fixtures/bare-pool.mjs";
+
+const { echo, add, whereAmI, fail, rejectLater, throwString, sleep, spin } = tasks;
+
+test("isMain is true on the host", (t) => {
+  t.true(isMain);
+});
+
+test("pool.call.<name> runs the task on a worker thread and resolves with its result", async (t) => {
+  using pool = createPool({ threads: 1 })({ add, whereAmI });
+  t.is(await pool.call.add([2, 3]), 5);
+  const workerId = await pool.call.whereAmI();
+  t.not(workerId, threadId);
+  t.true(workerId > 0);
+});
+
+test("the pool object has call, shutdown and the dispose methods, and is frozen", (t) => {
+  const pool = createPool()({ echo, add });
+  t.deepEqual(Object.keys(pool.call).sort(), ["add", "echo"]);
+  t.is(typeof pool.shutdown, "function");
+  t.is(typeof pool[Symbol.dispose], "function");
+  t.is(typeof pool[Symbol.asyncDispose], "function");
+  t.true(Object.isFrozen(pool));
+  t.true(Object.isFrozen(pool.call));
+  return pool.shutdown();
+});
+
+test("bare exported functions are tasks, looked up in the module that creates the pool", async (t) => {
+  const pool = makePool();
+  t.is(await pool.call.double(21), 42);
+  t.is(await pool.call.triple(5), 15);
+  await pool.shutdown();
+});
+
+test("the single-task shorthand task(...).createPool(options)", async (t) => {
+  const pool = add.createPool({ threads: 1 });
+  t.is(await pool.call([40, 2]), 42);
+  await pool.shutdown();
+});
+
+test("importTask loads a task only in the workers", async (t) => {
+  const imported = importTask({ href: "./fixtures/tasks.mjs", name: "add" });
+  const pool = createPool({ threads: 1 })({ imported });
+  t.is(await pool.call.imported([1, 2]), 3);
+  await pool.shutdown();
+});
+
+test("a top-level Promise argument is awaited on the host first", async (t) => {
+  using pool = createPool()({ echo });
+  t.is(await pool.call.echo(Promise.resolve("later")), "later");
+  await t.throwsAsync(pool.call.echo(Promise.reject(new Error("no"))), { message: "no" });
+});
+
+test("many calls in flight all resolve, in any order", async (t) => {
+  using pool = createPool({ threads: 2 })({ add });
+  const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => pool.call.add([i, 1])));
+  t.true(results.every((value, i) => value === i + 1));
+});
+
+test.skip("with two threads a slow call does not hold up the others", async (t) => {
+  using pool = createPool({ threads: 2 })({ spin, whereAmI });
+  const ids = new Set(await Promise.all([pool.call.whereAmI(), pool.call.whereAmI()]));
+  const slow = pool.call.spin(400);
+  const quick = await Promise.all(Array.from({ length: 20 }, () => pool.call.whereAmI()));
+  const slowThread = await slow;
+  t.is(ids.size, 2, "both workers answer");
+  t.true(quick.every((id) => id !== slowThread), "quick calls went to the free worker");
+});
+
+// ---- errors from tasks ------------------------------------------------------
+
+test("a thrown Error arrives with its name, message, stack and cause chain", async (t) => {
+  using pool = createPool()({ fail });
+  const error = await t.throwsAsync(pool.call.fail("bad input"));
+  t.true(error instanceof Error);
+  t.is(error.name, "CustomError");
+  t.is(error.message, "bad input");
+  t.regex(error.stack, /tasks\.mjs/);
+  t.is(error.cause.message, "inner");
+  t.is(error.cause.cause, 42);
+});
+
+test("a rejected promise arrives as an Error, and non-Error throws arrive as values", async (t) => {
+  using pool = createPool()({ rejectLater, throwString });
+  const error = await t.throwsAsync(pool.call.rejectLater("async bad"));
+  t.is(error.name, "RangeError");
+  t.is(error.message, "async bad");
+  t.is(await pool.call.throwString().then(() => "resolved", (reason) => reason), "plain string");
+});
+
+test("a task timeout rejects with ERR_KNITTING_TASK_TIMEOUT, or resolves with the default", async (t) => {
+  using pool = createPool()({ timesOut: tasks.timesOut, timesOutWithDefault: tasks.timesOutWithDefault, echo });
+  const error = await t.throwsAsync(pool.call.timesOut(), { code: "ERR_KNITTING_TASK_TIMEOUT" });
+  t.regex(error.message, /Task timeout/);
+  t.is(await pool.call.timesOutWithDefault(), "fallback");
+  t.is(await pool.call.echo("still serving"), "still serving");
+});
+
+test("an unsupported result rejects that call only", async (t) => {
+  using pool = createPool()({ returnsFunction: tasks.returnsFunction, returnsMap: tasks.returnsMap, echo });
+  await t.throwsAsync(pool.call.returnsFunction(), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD" });
+  await t.throwsAsync(pool.call.returnsMap(), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /Map/ });
+  t.is(await pool.call.echo(1), 1);
+});
+
+test("an unsupported argument rejects that call only, without a synchronous throw", async (t) => {
+  using pool = createPool()({ echo });
+  const pending = pool.call.echo(() => {});
+  t.true(pending instanceof Promise);
+  await t.throwsAsync(pending, { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /function/i });
+  await t.throwsAsync(pool.call.echo(Symbol("local")), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /Symbol\.for/ });
+  t.is(await pool.call.echo("fine"), "fine");
+});
+
+// ---- options and definitions -------------------------------------------------
+
+test("unknown or bad options are rejected with ERR_KNITTING_INVALID_OPTION", (t) => {
+  const bad = [{ thread: 2 }, { threads: 0 }, { threads: 1.5 }, { threads: "2" }, { unsafe: { BufferReferenceReturn: "steal" } }, { unsafe: { other: 1 } }, { inliner: true }];
+  for (const options of bad) {
+    const error = t.throws(() => createPool(options), { code: "ERR_KNITTING_INVALID_OPTION" });
+    t.truthy(error.message.length > 20);
+  }
+  t.throws(() => task({ f: () => 1, retries: 3 }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => task({ f: () => 1, timeout: "soon" }), { code: "ERR_KNITTING_INVALID_OPTION" });
+});
+
+test("both BufferReferenceReturn modes are accepted", async (t) => {
+  for (const mode of ["copy", "borrow"]) {
+    const pool = createPool({ threads: 1, unsafe: { BufferReferenceReturn: mode } })({ echo });
+    t.is(await pool.call.echo(mode), mode);
+    await pool.shutdown();
+  }
+});
+
+test("a task map entry that is neither a task nor a function is rejected", (t) => {
+  t.throws(() => createPool()({ nope: 42 }), { code: "ERR_KNITTING_INVALID_TASK", message: /"nope"/ });
+  t.throws(() => task({ g: () => 1 }), { code: "ERR_KNITTING_INVALID_TASK" });
+});

@@ -1,0 +1,11 @@
+// The tiny task every pool in benches/pool.bench.mjs runs (piscina and tinypool
+// load this file as their worker; knitting imports the named task export).
+import { threadId } from "node:worker_threads";
+import { task } from "knitting";
+
+export default function addOne(x) {
+  return x + 1;
+}
+
+export const addOneTask = task({ f: (x) => x + 1 });
+export const whereTask = task({ f: () => threadId });

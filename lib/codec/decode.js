@@ -1,0 +1,80 @@
+// Payload decoder: the inverse of encode.js. Rebuilds the values carried by
+// tag nodes (see the wire format there) inside a wire that structured clone
+// delivered. Containers are rebuilt in place: the wire belongs to the
+// receiver (it is a fresh clone), so decode each wire once.
+
+import { Buffer } from "node:buffer";
+import { Envelope } from "../envelope.js";
+import { BufferReference } from "../buffer-reference/buffer-reference.js";
+import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE } from "./encode.js";
+
+const { isArray } = Array;
+const { getPrototypeOf, keys: objectKeys, defineProperty } = Object;
+const ObjectPrototype = Object.prototype;
+
+/**
+ * @param {unknown} wire what encode() produced, after structured clone
+ * @param {boolean} tagged encode()'s flag; false returns the wire as it is
+ */
+export function decode(wire, tagged) {
+  return tagged ? revive(wire) : wire;
+}
+
+function revive(value) {
+  if (typeof value !== "object" || value === null) return value;
+  if (isArray(value)) return reviveChildren(value, true);
+  const kind = value[TAG];
+  if (kind !== undefined) return reviveNode(kind, value);
+  const proto = getPrototypeOf(value);
+  // Anything else (Date, ArrayBuffer, typed arrays, ...) arrived as it was sent.
+  return proto === ObjectPrototype || proto === null ? reviveChildren(value, false) : value;
+}
+
+/** Revives the children of an array or plain object in place. */
+function reviveChildren(container, array) {
+  const keys = array ? null : objectKeys(container);
+  const length = array ? container.length : keys.length;
+  for (let i = 0; i < length; i++) {
+    const key = array ? i : keys[i];
+    const item = container[key];
+    if (typeof item === "object" && item !== null) {
+      const revived = revive(item);
+      if (revived !== item) container[key] = revived;
+    }
+  }
+  return container;
+}
+
+function reviveNode(kind, node) {
+  switch (kind) {
+    case ESCAPE:
+      return reviveChildren(node.v, false);
+    case SYMBOL:
+      return Symbol.for(node.k);
+    case BUFFER: {
+      const bytes = node.v;
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    case ERROR:
+      return reviveError(node);
+    case ENVELOPE:
+      return new Envelope(node.h, revive(node.p));
+    case REFERENCE:
+      return new BufferReference(node.b);
+    default:
+      throw new TypeError(`knitting: unknown payload tag ${String(kind)} (sender and receiver run different versions?)`);
+  }
+}
+
+/** A plain Error with the sender's name, message, stack, cause and code. */
+function reviveError(node) {
+  const error = "c" in node ? new Error(node.m, { cause: revive(node.c) }) : new Error(node.m);
+  if (node.n !== undefined && node.n !== "Error") {
+    defineProperty(error, "name", { value: node.n, writable: true, configurable: true });
+  }
+  defineProperty(error, "stack", { value: node.s, writable: true, configurable: true });
+  if ("k" in node) {
+    defineProperty(error, "code", { value: revive(node.k), writable: true, enumerable: true, configurable: true });
+  }
+  return error;
+}

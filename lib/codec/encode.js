@@ -1,0 +1,474 @@
+// Payload encoder: turns a call argument or result into a "wire" value that
+// structured clone (postMessage) carries intact, plus the ArrayBuffers to move
+// in the transfer list. Anything the receiver could not get back exactly is
+// refused here, on the sending side, with ERR_KNITTING_UNSUPPORTED_PAYLOAD.
+//
+// Wire format. Structured clone already keeps primitives, Date, ArrayBuffer,
+// SharedArrayBuffer, exact typed arrays and DataView; those travel untouched
+// (views that do not cover their whole buffer are copied first, so a sub-view
+// never drags its whole buffer along). Everything else travels as a tag node,
+// a plain object `{ [TAG]: kind, ...fields }` (kinds below), and user objects
+// that happen to own the TAG key are wrapped in an ESCAPE node. A value with
+// no tag node encodes as `tagged: false` and decode.js returns it as it is.
+//
+// A BufferReference may be the whole value or the body of an Envelope that is
+// the whole value; its bytes are taken (and the reference released) only after
+// the whole value validated, so a refused encode consumes nothing.
+
+import { Buffer } from "node:buffer";
+import { types } from "node:util";
+import { Errors } from "../errors.js";
+import { Envelope } from "../envelope.js";
+import { BufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
+
+/** Key of a tag node. */
+export const TAG = "\u0000knitting";
+// Tag node kinds and their fields.
+export const ESCAPE = 0; //    { v: user object that owns TAG, children encoded }
+export const SYMBOL = 1; //    { k: Symbol.keyFor key }
+export const BUFFER = 2; //    { v: Uint8Array with exactly the Buffer's bytes }
+export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, k?: code wire }
+export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE node }
+export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
+
+const { isArray } = Array;
+const { getPrototypeOf, keys: objectKeys, hasOwn, defineProperty } = Object;
+const ObjectPrototype = Object.prototype;
+const {
+  isArrayBuffer, isSharedArrayBuffer, isArrayBufferView, isDataView, isDate, isNativeError, isProxy,
+  isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp,
+} = types;
+
+const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+const TypedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
+const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag);
+const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
+const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
+const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
+const dataViewBuffer = getter(DataView.prototype, "buffer");
+const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
+const dataViewByteLength = getter(DataView.prototype, "byteLength");
+const bufferDetached = getter(ArrayBuffer.prototype, "detached");
+const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
+const bufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
+
+/** Typed array classes that structured clone keeps, by their internal name. */
+const TYPED_ARRAYS = new Map(
+  [
+    Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+    globalThis.Float16Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  ].filter(Boolean).map((Class) => [Class.name, Class]),
+);
+
+// ---- entry point ---------------------------------------------------------
+
+/**
+ * @param {unknown} value the argument or result to send
+ * @param {ArrayBuffer[]} transferList receives the ArrayBuffers to move
+ * @param {string} [label] name of the value in error paths ("arg", "result", ...)
+ * @returns {{ wire: unknown, tagged: boolean }} tagged=false: the receiver can use the wire as it arrives
+ */
+export function encode(value, transferList, label = "arg") {
+  const type = typeof value;
+  if (value === null || (type !== "object" && type !== "symbol" && type !== "function")) {
+    return { wire: value, tagged: false };
+  }
+  const walk = acquire();
+  try {
+    if (value instanceof BufferReference) {
+      if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
+      return { wire: referenceNode(value, transferList), tagged: true };
+    }
+    if (value instanceof Envelope) {
+      const node = envelopeNode(value, walk, true);
+      if (node.p instanceof BufferReference) node.p = referenceNode(node.p, transferList);
+      return { wire: node, tagged: true };
+    }
+    const wire = encodeValue(value, walk);
+    return { wire, tagged: walk.tagged };
+  } catch (error) {
+    if (error instanceof Rejection) throw error.make(formatPath(label, error.path));
+    throw error;
+  } finally {
+    release(walk);
+  }
+}
+
+/** Takes the bytes of a validated reference (leaving it released) for the transfer list. */
+function referenceNode(ref, transferList) {
+  const buffer = takeBuffer(ref);
+  transferList.push(buffer);
+  return { [TAG]: REFERENCE, b: buffer };
+}
+
+// ---- walk state: cycle detection and refusals with a path -----------------
+
+/** A refusal on its way up; each container adds its key, encode() builds the Error. */
+class Rejection {
+  constructor(make) {
+    this.make = make;
+    this.path = [];
+  }
+}
+
+function withKey(error, key) {
+  if (error instanceof Rejection) error.path.push(key);
+  return error;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+function formatPath(label, path) {
+  let at = label;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const key = path[i];
+    at += typeof key === "number" ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  }
+  return at;
+}
+
+// Containers being walked. The first LINEAR ancestors are scanned, deeper ones
+// also go in a Set, so shallow payloads (the usual case) allocate nothing.
+const LINEAR = 32;
+class Walk {
+  stack = [];
+  depth = 0;
+  deep = null;
+  tagged = false;
+  inheritedKeys = false;
+}
+let spare = null;
+function acquire() {
+  const walk = spare ?? new Walk();
+  spare = null;
+  walk.inheritedKeys = hasEnumerableKeys(ObjectPrototype);
+  return walk;
+}
+function hasEnumerableKeys(object) {
+  for (const _ in object) return true;
+  return false;
+}
+function release(walk) {
+  if (walk.depth !== 0) walk.stack = [];
+  walk.depth = 0;
+  walk.deep = null;
+  walk.tagged = false;
+  spare = walk;
+}
+
+function enter(walk, object) {
+  const { stack, depth } = walk;
+  for (let i = 0, n = depth < LINEAR ? depth : LINEAR; i < n; i++) {
+    if (stack[i] === object) throw new Rejection((at) => Errors.circularPayload(at));
+  }
+  if (depth >= LINEAR) {
+    walk.deep ??= new Set();
+    if (walk.deep.has(object)) throw new Rejection((at) => Errors.circularPayload(at));
+    walk.deep.add(object);
+  }
+  stack[depth] = object;
+  walk.depth = depth + 1;
+}
+
+function leave(walk) {
+  const depth = --walk.depth;
+  if (depth >= LINEAR) walk.deep.delete(walk.stack[depth]);
+  walk.stack[depth] = undefined;
+}
+
+/** Pops what a refused sub-walk left on the stack. */
+function unwind(walk, depth) {
+  while (walk.depth > depth) leave(walk);
+}
+
+// ---- values --------------------------------------------------------------
+
+function encodeValue(value, walk) {
+  switch (typeof value) {
+    case "object":
+      return value === null ? value : encodeObject(value, walk);
+    case "symbol":
+      return symbolNode(value, walk);
+    case "function": {
+      const name = read(value, "name");
+      throw new Rejection((at) => Errors.functionPayload(typeof name === "string" ? name : "", at));
+    }
+    default:
+      return value;
+  }
+}
+
+function encodeObject(object, walk) {
+  if (isArray(object)) {
+    if (isProxy(object)) throw unsupported(object);
+    return encodeArray(object, walk);
+  }
+  const proto = getPrototypeOf(object);
+  if ((proto === ObjectPrototype || proto === null) && !isProxy(object)) return encodePlain(object, walk);
+  if (isArrayBufferView(object)) return isDataView(object) ? copyDataView(object, proto) : copyTypedArray(object, proto, walk);
+  if (isArrayBuffer(object)) {
+    if (bufferDetached.call(object)) throw new Rejection((at) => Errors.detachedPayload(at));
+    return object;
+  }
+  if (isSharedArrayBuffer(object) || isDate(object)) return object;
+  if (object instanceof Envelope) return envelopeNode(object, walk, false);
+  if (object instanceof BufferReference) throw new Rejection((at) => Errors.nestedBufferReference(at));
+  if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
+  throw unsupported(object);
+}
+
+function encodeArray(array, walk) {
+  enter(walk, array);
+  const length = array.length;
+  let copy;
+  let i = 0;
+  try {
+    for (; i < length; i++) {
+      const item = array[i];
+      const wired = encodeValue(item, walk);
+      if (copy !== undefined) copy[i] = wired;
+      else if (wired !== item) {
+        copy = new Array(length);
+        for (let j = 0; j < i; j++) copy[j] = array[j];
+        copy[i] = wired;
+      }
+    }
+  } catch (error) {
+    throw withKey(error, i);
+  }
+  leave(walk);
+  return copy ?? array;
+}
+
+function encodePlain(object, walk) {
+  enter(walk, object);
+  // for-in (no key array) is the fast way to list keys; it also lists inherited
+  // enumerable keys, which only exist if someone added some to Object.prototype.
+  const inherited = walk.inheritedKeys && getPrototypeOf(object) !== null;
+  let copy;
+  let escape = false;
+  let key;
+  try {
+    for (key in object) {
+      if (inherited && !hasOwn(object, key)) continue;
+      if (key === TAG) escape = true;
+      const item = object[key];
+      const wired = encodeValue(item, walk);
+      if (copy !== undefined) setKey(copy, key, wired);
+      else if (wired !== item) copy = copyUntil(object, key, wired, inherited);
+    }
+  } catch (error) {
+    throw withKey(error, key);
+  }
+  leave(walk);
+  if (escape) {
+    walk.tagged = true;
+    return { [TAG]: ESCAPE, v: copy ?? object };
+  }
+  return copy ?? object;
+}
+
+/** A copy of `object`'s keys before `last` (same order), then `last` set to `wired`. */
+function copyUntil(object, last, wired, inherited) {
+  const copy = {};
+  for (const key in object) {
+    if (key === last) break;
+    if (!inherited || hasOwn(object, key)) setKey(copy, key, object[key]);
+  }
+  setKey(copy, last, wired);
+  return copy;
+}
+
+/** copy[key] = value, also for an own "__proto__" key. */
+function setKey(copy, key, value) {
+  if (key === "__proto__") defineProperty(copy, key, { value, writable: true, enumerable: true, configurable: true });
+  else copy[key] = value;
+}
+
+function symbolNode(symbol, walk) {
+  const key = Symbol.keyFor(symbol);
+  if (key === undefined) throw new Rejection((at) => Errors.localSymbol(at));
+  walk.tagged = true;
+  return { [TAG]: SYMBOL, k: key };
+}
+
+// ---- binary data: copied, never moved --------------------------------------
+
+/** True when `buffer` is a fixed-length ArrayBuffer of exactly `offset + length` bytes from 0. */
+function coversWhole(buffer, offset, length) {
+  return offset === 0 && !isSharedArrayBuffer(buffer) && !bufferResizable.call(buffer) && bufferByteLength.call(buffer) === length;
+}
+
+function checkAttached(buffer) {
+  if (!isSharedArrayBuffer(buffer) && bufferDetached.call(buffer)) {
+    throw new Rejection((at) => Errors.detachedPayload(at));
+  }
+}
+
+function copyTypedArray(view, proto, walk) {
+  const Class = TYPED_ARRAYS.get(typedArrayName.call(view));
+  const isBuffer = proto === Buffer.prototype;
+  if (Class === undefined || (!isBuffer && proto !== Class.prototype)) throw unsupported(view);
+  const buffer = typedArrayBuffer.call(view);
+  checkAttached(buffer);
+  const whole = coversWhole(buffer, typedArrayByteOffset.call(view), typedArrayByteLength.call(view));
+  if (!isBuffer) return whole ? view : new Class(view);
+  walk.tagged = true;
+  return { [TAG]: BUFFER, v: whole ? view : new Uint8Array(view) };
+}
+
+function copyDataView(view, proto) {
+  if (proto !== DataView.prototype) throw unsupported(view);
+  const buffer = dataViewBuffer.call(view);
+  checkAttached(buffer);
+  const offset = dataViewByteOffset.call(view);
+  const length = dataViewByteLength.call(view);
+  if (coversWhole(buffer, offset, length)) return view;
+  const bytes = new Uint8Array(length);
+  bytes.set(new Uint8Array(buffer, offset, length));
+  return new DataView(bytes.buffer);
+}
+
+// ---- Error ---------------------------------------------------------------
+
+/** Encodes name, message, stack, cause and code explicitly. Never refuses: unsupported parts become strings. */
+function errorNode(error, walk) {
+  enter(walk, error);
+  const node = { [TAG]: ERROR, n: readString(error, "name"), m: readString(error, "message") ?? "", s: readString(error, "stack") };
+  if (has(error, "cause")) node.c = encodeOrString(read(error, "cause"), walk);
+  if (has(error, "code")) node.k = encodeOrString(read(error, "code"), walk);
+  leave(walk);
+  walk.tagged = true;
+  return node;
+}
+
+function has(object, key) {
+  try {
+    return key in object;
+  } catch {
+    return false;
+  }
+}
+
+function read(object, key) {
+  try {
+    return object[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function readString(object, key) {
+  const value = read(object, key);
+  return value === undefined || typeof value === "string" ? value : toString(value);
+}
+
+function toString(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function encodeOrString(value, walk) {
+  const depth = walk.depth;
+  try {
+    return encodeValue(value, walk);
+  } catch {
+    unwind(walk, depth);
+    return toString(value);
+  }
+}
+
+// ---- Envelope ------------------------------------------------------------
+
+/** Validates an envelope. A BufferReference body (top level only) is left in `p` for encode() to take. */
+function envelopeNode(envelope, walk, top) {
+  const header = envelope.header;
+  const payload = envelope.payload;
+  try {
+    checkHeader(header, walk, true);
+  } catch (error) {
+    throw withKey(error, "header");
+  }
+  if (isArrayBuffer(payload)) {
+    if (bufferDetached.call(payload)) throw withKey(new Rejection((at) => Errors.detachedPayload(at)), "payload");
+  } else if (payload instanceof BufferReference) {
+    if (!top) throw withKey(new Rejection((at) => Errors.nestedBufferReference(at)), "payload");
+    if (payload.released) throw withKey(new Rejection((at) => Errors.releasedPayload(at)), "payload");
+  } else if (!isSharedArrayBuffer(payload)) {
+    const type = typeName(payload);
+    throw withKey(new Rejection((at) => Errors.envelopePayload(type, at)), "payload");
+  }
+  walk.tagged = true;
+  return { [TAG]: ENVELOPE, h: header, p: payload };
+}
+
+/** Header: string, number, boolean, null, arrays and plain objects of those (undefined only nested, as JSON drops it). */
+function checkHeader(value, walk, top) {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+      return;
+    case "undefined":
+      if (!top) return;
+      break;
+    case "object": {
+      if (value === null) return;
+      const array = isArray(value);
+      if (isProxy(value)) break;
+      if (!array) {
+        const proto = getPrototypeOf(value);
+        if (proto !== ObjectPrototype && proto !== null) break;
+      }
+      enter(walk, value);
+      const keys = array ? null : objectKeys(value);
+      const length = array ? value.length : keys.length;
+      let i = 0;
+      try {
+        for (; i < length; i++) checkHeader(array ? value[i] : value[keys[i]], walk, false);
+      } catch (error) {
+        throw withKey(error, array ? i : keys[i]);
+      }
+      leave(walk);
+      return;
+    }
+  }
+  const type = typeName(value);
+  throw new Rejection((at) => Errors.envelopeHeader(type, at));
+}
+
+// ---- refusals ------------------------------------------------------------
+
+function typeName(value) {
+  if (value === null) return "null";
+  if (typeof value === "function") return `function ${value.name || "<anonymous>"}`;
+  if (typeof value !== "object") return typeof value;
+  if (isProxy(value)) return "Proxy";
+  const constructor = read(value, "constructor");
+  if (typeof constructor === "function" && typeof constructor.name === "string" && constructor.name) return constructor.name;
+  const tag = read(value, Symbol.toStringTag);
+  return typeof tag === "string" && tag ? tag : "object";
+}
+
+function insteadOf(object) {
+  if (isProxy(object)) return "send the target object, or a plain copy of it";
+  if (isMap(object)) return "convert it to a plain object or array (Object.fromEntries(map) or [...map])";
+  if (isSet(object)) return "convert it to an array ([...set])";
+  if (isPromise(object)) return "await it first and send the value it resolves to";
+  if (isWeakMap(object) || isWeakSet(object) || object instanceof WeakRef) {
+    return "weak references cannot be copied to another thread; send the data itself as a plain object or array";
+  }
+  if (isBoxedPrimitive(object)) return "send the primitive value instead (value.valueOf())";
+  if (isRegExp(object)) return "send its source and flags as strings";
+  if (object instanceof Blob) return "read its bytes first (await blob.arrayBuffer()) and send the ArrayBuffer";
+  if (isArrayBufferView(object)) return "send a plain typed array, Buffer or DataView instead of a subclass";
+  return "convert it to a plain object or array (for a class instance, copy the fields you need)";
+}
+
+function unsupported(object) {
+  const type = typeName(object);
+  const instead = insteadOf(object);
+  return new Rejection((at) => Errors.unsupportedPayload(type, at, instead));
+}

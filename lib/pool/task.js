@@ -1,0 +1,62 @@
+// Task definitions: task({ f, timeout }), importTask({ href, name }), and the
+// task(...).createPool(options) shorthand.
+import { Errors } from "../errors.js";
+import { kTask } from "../symbols.js";
+import { callerModuleUrl } from "./caller.js";
+import { isMain } from "../runtime/is-main.js";
+import { validateTimeout } from "./options.js";
+
+/** Ordinal of each task() call per module, so a worker can find the same task. */
+const ordinals = new Map();
+
+function nextOrdinal(href) {
+  const at = ordinals.get(href) ?? 0;
+  ordinals.set(href, at + 1);
+  return at;
+}
+
+let createPoolLater; // set by pool.js (avoids an import cycle)
+export function setCreatePool(fn) {
+  createPoolLater = fn;
+}
+
+/** Defines a task that runs `f(arg)` on a worker thread. */
+export function task(definition) {
+  if (definition === null || typeof definition !== "object" || typeof definition.f !== "function") {
+    throw Errors.invalidTask("task({ f }) needs an object whose `f` is the function to run on the worker");
+  }
+  for (const key of Object.keys(definition)) {
+    if (key !== "f" && key !== "timeout") throw Errors.invalidOption(`task option "${key}" is not supported (supported: f, timeout)`);
+  }
+  validateTimeout(definition.timeout);
+  const href = callerModuleUrl();
+  const def = {
+    f: definition.f,
+    timeout: definition.timeout,
+    href,
+    at: href === undefined ? -1 : nextOrdinal(href),
+    [kTask]: true,
+    createPool(options) {
+      if (!isMain) return def;
+      const pool = createPoolLater(options)({ task: def });
+      return {
+        call: (arg) => pool.call.task(arg),
+        shutdown: (delayMs) => pool.shutdown(delayMs),
+        [Symbol.dispose]: () => pool[Symbol.dispose](),
+        [Symbol.asyncDispose]: () => pool[Symbol.asyncDispose](),
+      };
+    },
+  };
+  return def;
+}
+
+/** A task that only workers import: `href` (relative to the caller) exports `name`. */
+export function importTask({ href, name = "default", timeout } = {}) {
+  if (typeof href !== "string" || href === "") throw Errors.invalidTask("importTask({ href }) needs a non-empty module URL or path");
+  if (typeof name !== "string" || name === "") throw Errors.invalidTask("importTask({ name }) must be a non-empty export name");
+  validateTimeout(timeout);
+  const base = callerModuleUrl();
+  return { href: new URL(href, base).href, exportName: name, timeout, at: -1, imported: true, [kTask]: true };
+}
+
+export const isTask = (value) => value !== null && typeof value === "object" && value[kTask] === true;
