@@ -1,90 +1,77 @@
-// One lane of a pool: a worker thread, the calls in flight on it, and what
-// happens when it dies (reject its own calls, start a replacement) or fails
-// to start (reject, and keep failing fast instead of respawning).
+// One lane of a pool: a worker thread and its ResultRing. The lane reports
+// what happens to its worker (results that came as messages, a failed start,
+// an exit) to the pool, which owns the calls; it replaces a worker that dies,
+// unless the pool is closing or the worker could not even load its tasks.
 import { Worker } from "node:worker_threads";
-import { decode } from "../codec/decode.js";
-import { Errors } from "../errors.js";
+import { ResultRing } from "../transport/result-ring.js";
 
 const workerMain = new URL("./worker-main.js", import.meta.url);
 
 export class Lane {
-  /** @type {Worker | undefined} */
+  /** @type {Worker} */
   #worker;
-  /** id → { resolve, reject } of the calls in flight here */
-  #inFlight = new Map();
-  #tasks;
   #closing = false;
-  /** Set when the worker could not load its tasks: every call fails with it. */
-  startupError = undefined;
   #crash = undefined;
+  #events;
+  #workerData;
+  /** Set when the worker could not load its tasks: this lane is out of service. */
+  startupError = undefined;
+  /** Calls sent to this lane's MessagePort (not through the shared queue). */
+  portCalls = 0;
 
-  constructor(tasks) {
-    this.#tasks = tasks;
+  /**
+   * @param {number} number 1-based, as the CallQueue's owner table records it
+   * @param {object} workerData what every worker of the pool is given
+   * @param {{ onMessage(lane, message), onStartupFailed(lane, message), onExit(lane, code, cause) }} events
+   */
+  constructor(number, workerData, events) {
+    this.number = number;
+    this.ring = new ResultRing();
+    this.#events = events;
+    this.#workerData = { ...workerData, ring: this.ring.sab, lane: number };
     this.#start();
-  }
-
-  get inFlight() {
-    return this.#inFlight.size;
   }
 
   #start() {
-    const worker = new Worker(workerMain, { workerData: { tasks: this.#tasks } });
+    const worker = new Worker(workerMain, { workerData: this.#workerData });
     this.#worker = worker;
     this.#crash = undefined;
-    worker.on("message", (message) => this.#onMessage(message));
+    worker.on("message", (message) => {
+      if (Array.isArray(message)) this.#events.onMessage(this, message);
+      else if (message?.type === "startup-failed") this.#events.onStartupFailed(this, message);
+    });
     worker.on("error", (error) => {
       this.#crash = error;
     });
-    worker.on("exit", (code) => this.#onExit(worker, code));
+    worker.on("exit", (code) => {
+      if (worker !== this.#worker || this.#closing) return;
+      this.#events.onExit(this, code, this.#crash);
+      if (this.startupError === undefined) {
+        this.ring.reset();
+        this.#start();
+      }
+    });
     // After the listeners: adding a "message" listener refs the port again.
-    // An idle pool never keeps the process alive; calls in flight do (send).
-    worker.unref();
+    if (!this.#kept) worker.unref();
   }
 
-  /** Sends one encoded call; `settle` is its promise's { resolve, reject }. */
-  send(id, taskIndex, wire, tagged, transfer, settle) {
-    this.#inFlight.set(id, settle);
-    if (this.#inFlight.size === 1) this.#worker.ref(); // in-flight calls keep the process alive
+  #kept = false;
+  /** Keeps the process alive (while the pool has calls in flight) or not. */
+  keepAlive(keep) {
+    this.#kept = keep;
+    if (keep) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  /** Sends a call through the worker's MessagePort (moved buffers, large values). */
+  postCall(id, taskIndex, wire, tagged, transfer) {
+    this.portCalls++;
     this.#worker.postMessage([id, taskIndex, wire, tagged], transfer);
   }
 
-  #onMessage(message) {
-    if (!Array.isArray(message)) {
-      if (message?.type === "startup-failed") {
-        this.startupError = decode(message.wire, message.tagged);
-        this.#rejectAll(() => this.startupError);
-        this.#worker.terminate();
-      }
-      return;
-    }
-    const [id, ok, wire, tagged] = message;
-    const settle = this.#inFlight.get(id);
-    if (settle === undefined) return;
-    this.#inFlight.delete(id);
-    if (this.#inFlight.size === 0) this.#worker.unref();
-    const value = decode(wire, tagged);
-    if (ok === 1) settle.resolve(value);
-    else settle.reject(value);
-  }
-
-  #onExit(worker, code) {
-    if (worker !== this.#worker || this.#closing) return;
-    if (this.startupError !== undefined) return;
-    const cause = this.#crash;
-    this.#rejectAll(() => Errors.workerExited(code, cause));
-    this.#start();
-  }
-
-  #rejectAll(makeError) {
-    const calls = [...this.#inFlight.values()];
-    this.#inFlight.clear();
-    for (const { reject } of calls) reject(makeError());
-  }
-
-  /** Rejects what is still in flight with "Thread closed" and stops the worker. */
+  /** Stops the worker for good. */
   async close() {
     this.#closing = true;
-    this.#rejectAll(() => Errors.threadClosed());
     await this.#worker.terminate();
   }
 }

@@ -5,6 +5,9 @@ import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { Lane } from "./lane.js";
+import { availableParallelism } from "node:os";
+import { decode } from "../codec/decode.js";
+import { CallQueue, Q_HOST_BELL, Q_HOST_PARKED } from "../transport/call-queue.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
 
@@ -41,15 +44,36 @@ function workerStub(names, href) {
   });
 }
 
+/** Empty polls for results before the host parks on its doorbell. */
+const POLL_LIMIT = 32;
+
 class Pool {
+  #queue = new CallQueue();
   #lanes;
+  /** id → { resolve, reject, lane } for every call in flight (lane 0: the shared queue) */
+  #calls = new Map();
+  /** Calls waiting for room in the CallQueue: [id, taskIndex, wire, tagged]. */
+  #overflow = [];
   #nextId = 1;
-  #next = 0;
   #closed = false;
   #shutdown = undefined;
+  #pollScheduled = false;
+  #emptyPolls = 0;
+  #parked = false;
+  /** Called once when the last call in flight settles (shutdown with a delay). */
+  #whenIdle = undefined;
 
   constructor(threads, tasks) {
-    this.#lanes = Array.from({ length: threads }, () => new Lane(tasks));
+    const spinMicros = threads < availableParallelism() ? 50 : 0;
+    const workerData = { tasks, queue: this.#queue.sab, spinMicros };
+    const events = {
+      onMessage: (lane, [id, ok, wire, tagged]) => {
+        this.#settle(id, ok, wire, tagged);
+      },
+      onStartupFailed: (lane, message) => this.#laneFailed(lane, decode(message.wire, message.tagged)),
+      onExit: (lane, code, cause) => this.#laneExited(lane, code, cause),
+    };
+    this.#lanes = Array.from({ length: threads }, (_, i) => new Lane(i + 1, workerData, events));
     const call = Object.create(null);
     tasks.forEach(({ name }, index) => {
       call[name] = (arg) => this.#call(index, arg);
@@ -61,8 +85,8 @@ class Pool {
   #call(index, arg) {
     if (this.#closed) return Promise.reject(Errors.poolClosed());
     if (arg instanceof Promise) return arg.then((value) => this.#call(index, value));
-    const lane = this.#pickLane();
-    if (lane.startupError !== undefined) return Promise.reject(lane.startupError);
+    const failure = this.#allLanesFailed();
+    if (failure !== undefined) return Promise.reject(failure);
     const transfer = [];
     let encoded;
     try {
@@ -70,23 +94,170 @@ class Pool {
     } catch (error) {
       return Promise.reject(error);
     }
+    const id = this.#nextId;
+    this.#nextId = (id + 1) & 0x7fffffff || 1;
     const settle = Promise.withResolvers();
-    lane.send(this.#nextId++, index, encoded.wire, encoded.tagged, transfer, settle);
+    settle.lane = 0;
+    if (this.#calls.size === 0) this.#keepAlive(true);
+    this.#calls.set(id, settle);
+    let sent = transfer.length === 0 ? this.#enqueue(id, index, encoded.wire, encoded.tagged) : "large";
+    if (sent === "large") {
+      const lane = this.#portLane();
+      settle.lane = lane.number;
+      lane.postCall(id, index, encoded.wire, encoded.tagged, transfer);
+    }
+    this.#schedulePoll();
     return settle.promise;
   }
 
-  /** The lane with the fewest calls in flight (round-robin among equals). */
-  #pickLane() {
-    const lanes = this.#lanes;
-    let best = undefined;
-    for (let i = 0; i < lanes.length; i++) {
-      const lane = lanes[(this.#next + i) % lanes.length];
-      if (lane.startupError !== undefined) continue;
-      if (best === undefined || lane.inFlight < best.inFlight) best = lane;
-      if (best.inFlight === 0) break;
+  /** Puts a call in the shared queue (or behind it); "large" if it does not fit a slot. */
+  #enqueue(id, index, wire, tagged) {
+    if (this.#overflow.length > 0) {
+      this.#overflow.push([id, index, wire, tagged]);
+      return true;
     }
-    this.#next = (this.#next + 1) % lanes.length;
-    return best ?? lanes[0];
+    const pushed = this.#queue.push(id, index, wire, tagged);
+    if (pushed === "full") this.#overflow.push([id, index, wire, tagged]);
+    else if (pushed === true) this.#queue.wakeWorker();
+    return pushed;
+  }
+
+  #flushOverflow() {
+    const overflow = this.#overflow;
+    let moved = 0;
+    while (moved < overflow.length) {
+      const [id, index, wire, tagged] = overflow[moved];
+      if (!this.#calls.has(id)) {
+        moved++;
+        continue;
+      }
+      const pushed = this.#queue.push(id, index, wire, tagged);
+      if (pushed === "full") break;
+      moved++;
+      if (pushed === "large") {
+        const lane = this.#portLane();
+        this.#calls.get(id).lane = lane.number;
+        lane.postCall(id, index, wire, tagged, []);
+      }
+    }
+    if (moved > 0) {
+      overflow.splice(0, moved);
+      this.#queue.wakeWorker();
+    }
+  }
+
+  /** The working lane with the fewest calls sent to its port. */
+  #portLane() {
+    let best;
+    for (const lane of this.#lanes) {
+      if (lane.startupError !== undefined) continue;
+      if (best === undefined || lane.portCalls < best.portCalls) best = lane;
+    }
+    return best ?? this.#lanes[0];
+  }
+
+  #allLanesFailed() {
+    const first = this.#lanes[0].startupError;
+    return first !== undefined && this.#lanes.every((lane) => lane.startupError !== undefined) ? first : undefined;
+  }
+
+  #settle = (id, ok, wire, tagged) => {
+    const call = this.#calls.get(id);
+    if (call === undefined) return;
+    this.#calls.delete(id);
+    if (call.lane !== 0) this.#lanes[call.lane - 1].portCalls--;
+    if (this.#calls.size === 0) this.#becameIdle();
+    const value = decode(wire, tagged);
+    if (ok === 1) call.resolve(value);
+    else call.reject(value);
+  };
+
+  // ---- learning of results: a bounded poll while calls are in flight, then a doorbell ----
+
+  #schedulePoll() {
+    if (this.#pollScheduled || this.#parked) return;
+    this.#pollScheduled = true;
+    setImmediate(this.#poll);
+  }
+
+  #drain() {
+    let count = 0;
+    for (const lane of this.#lanes) count += lane.ring.drain(this.#settle);
+    if (this.#overflow.length > 0) this.#flushOverflow();
+    return count;
+  }
+
+  #poll = () => {
+    this.#pollScheduled = false;
+    this.#parked = false;
+    if (this.#drain() > 0) this.#emptyPolls = 0;
+    else this.#emptyPolls++;
+    if (this.#calls.size === 0) return;
+    if (this.#emptyPolls < POLL_LIMIT) return this.#schedulePoll();
+    this.#park();
+  };
+
+  #park() {
+    const i32 = this.#queue.i32;
+    const bell = Atomics.load(i32, Q_HOST_BELL);
+    Atomics.store(i32, Q_HOST_PARKED, 1);
+    if (this.#drain() > 0) {
+      Atomics.store(i32, Q_HOST_PARKED, 0);
+      this.#emptyPolls = 0;
+      if (this.#calls.size > 0) this.#schedulePoll();
+      return;
+    }
+    this.#parked = true;
+    const waiting = Atomics.waitAsync(i32, Q_HOST_BELL, bell);
+    const wake = () => {
+      this.#emptyPolls = 0;
+      this.#poll();
+    };
+    if (waiting.async) waiting.value.then(wake);
+    else wake();
+  }
+
+  #becameIdle() {
+    this.#keepAlive(false);
+    const whenIdle = this.#whenIdle;
+    this.#whenIdle = undefined;
+    whenIdle?.();
+  }
+
+  #keepAlive(keep) {
+    for (const lane of this.#lanes) lane.keepAlive(keep);
+  }
+
+  // ---- lanes failing ----
+
+  #laneFailed(lane, error) {
+    lane.startupError = error;
+    lane.close();
+    this.#rejectWhere((call) => call.lane === lane.number, () => error);
+    if (this.#allLanesFailed() !== undefined) {
+      this.#overflow.length = 0;
+      this.#rejectWhere(() => true, () => error);
+    }
+  }
+
+  #laneExited(lane, code, cause) {
+    lane.ring.drain(this.#settle); // results it wrote before dying still count
+    this.#rejectWhere(
+      (call, id) => call.lane === lane.number || (call.lane === 0 && this.#queue.ownerOf(id) === lane.number),
+      () => Errors.workerExited(code, cause),
+    );
+    lane.portCalls = 0;
+  }
+
+  #rejectWhere(matches, makeError) {
+    const rejected = [];
+    for (const [id, call] of this.#calls) {
+      if (!matches(call, id)) continue;
+      this.#calls.delete(id);
+      rejected.push(call);
+    }
+    if (this.#calls.size === 0) this.#becameIdle();
+    for (const call of rejected) call.reject(makeError());
   }
 
   /**
@@ -97,9 +268,21 @@ class Pool {
     if (this.#shutdown) return this.#shutdown;
     this.#closed = true;
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-    this.#shutdown = new Promise((resolve) => setTimeout(resolve, delay)).then(() =>
-      Promise.all(this.#lanes.map((lane) => lane.close())).then(() => undefined),
-    );
+    this.#shutdown = new Promise((resolve) => {
+      const finish = () => {
+        this.#queue.stop();
+        this.#overflow.length = 0;
+        this.#rejectWhere(() => true, () => Errors.threadClosed());
+        resolve(Promise.all(this.#lanes.map((lane) => lane.close())).then(() => undefined));
+      };
+      if (delay === 0 || this.#calls.size === 0) return finish();
+      // Calls in flight get the delay to finish; close as soon as they have.
+      const timer = setTimeout(finish, delay);
+      this.#whenIdle = () => {
+        clearTimeout(timer);
+        finish();
+      };
+    });
     return this.#shutdown;
   }
 

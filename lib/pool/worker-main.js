@@ -1,8 +1,12 @@
 // Entry point of every pool worker thread: imports the modules that define
-// the pool's tasks, then runs calls as they arrive and posts their results.
+// the pool's tasks, then claims calls from the pool's shared CallQueue (or
+// receives them on its MessagePort when they carry moved buffers or do not
+// fit a slot), runs them and writes each result to its own ResultRing.
 //
-// Messages in: [id, taskIndex, wire, tagged] (a call). Messages out:
-// [id, ok, wire, tagged] (a result), or { type: "startup-failed", ... } once.
+// Waiting for work: after a burst the worker spins for a bounded time (only
+// when the machine has a core to spare and no async task is pending), then
+// parks with Atomics.waitAsync, which leaves its event loop free to run the
+// timers and promises of async tasks, and to be terminated.
 import { parentPort, workerData } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encode } from "../codec/encode.js";
@@ -12,11 +16,23 @@ import { kInPoolWorker } from "../symbols.js";
 import { isTask } from "./task.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
+import { CallQueue, Q_BELL, Q_PARKED } from "../transport/call-queue.js";
+import { ResultRing } from "../transport/result-ring.js";
 
 globalThis[kInPoolWorker] = true;
 
+const queue = new CallQueue(workerData.queue);
+const ring = new ResultRing(workerData.ring);
+const lane = workerData.lane;
+const spinMs = workerData.spinMicros / 1000;
+/** Longest stretch of calls run before yielding to the event loop. */
+const SLICE_MS = 2;
+
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
+/** Results waiting for room in the ResultRing. */
+const unwritten = [];
+let asyncPending = 0;
 
 async function loadTasks(entries) {
   const modules = new Map();
@@ -50,7 +66,32 @@ function post(id, ok, value) {
     transfer.length = 0;
     encoded = encode(error, transfer, "result");
   }
-  parentPort.postMessage([id, ok ? 1 : 0, encoded.wire, encoded.tagged], transfer);
+  const flag = ok ? 1 : 0;
+  if (transfer.length === 0) {
+    const written = unwritten.length === 0 ? ring.push(id, flag, encoded.wire, encoded.tagged) : "full";
+    if (written === true) {
+      queue.ringHost();
+      return;
+    }
+    if (written === "full") {
+      unwritten.push([id, flag, encoded.wire, encoded.tagged]);
+      return;
+    }
+  }
+  parentPort.postMessage([id, flag, encoded.wire, encoded.tagged], transfer);
+}
+
+function writeUnwritten() {
+  let written = 0;
+  while (written < unwritten.length) {
+    const [id, flag, wire, tagged] = unwritten[written];
+    if (ring.push(id, flag, wire, tagged) !== true) break;
+    written++;
+  }
+  if (written > 0) {
+    unwritten.splice(0, written);
+    queue.ringHost();
+  }
 }
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
@@ -87,22 +128,80 @@ function run(id, index, wire, tagged) {
     return;
   }
   if (result !== null && typeof result?.then === "function") {
-    settleWithTimeout(Promise.resolve(result), timeout).then(
-      (value) => {
-        post(id, true, value);
+    asyncPending++;
+    settleWithTimeout(Promise.resolve(result), timeout)
+      .then(
+        (value) => post(id, true, value),
+        (error) => post(id, false, error),
+      )
+      .finally(() => {
+        asyncPending--;
         releaseInput(arg);
-      },
-      (error) => {
-        post(id, false, error);
-        releaseInput(arg);
-      },
-    );
+      });
     return;
   }
   post(id, true, result);
   releaseInput(arg);
 }
 
+// ---- the loop ----
+
+let scheduled = false;
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(work);
+}
+
+function work() {
+  scheduled = false;
+  if (queue.stopped) return;
+  const sliceEnd = performance.now() + SLICE_MS;
+  let ran = 0;
+  for (;;) {
+    if (unwritten.length > 0) writeUnwritten();
+    if (queue.pop(lane, run)) {
+      ran++;
+      if ((ran & 31) === 0 && performance.now() > sliceEnd) return schedule();
+      continue;
+    }
+    if (ran > 0 && spinMs > 0 && asyncPending === 0 && spin()) continue;
+    break;
+  }
+  if (unwritten.length > 0) return schedule(); // the host is draining; try again soon
+  park();
+}
+
+/** Spins up to spinMs for another call; true if one arrived. */
+function spin() {
+  const end = performance.now() + spinMs;
+  do {
+    for (let i = 0; i < 64; i++) {
+      if (queue.hasCalls()) return true;
+      Atomics.pause();
+    }
+  } while (performance.now() < end);
+  return false;
+}
+
+function park() {
+  const i32 = queue.i32;
+  const bell = Atomics.load(i32, Q_BELL);
+  Atomics.add(i32, Q_PARKED, 1);
+  if (queue.hasCalls() || queue.stopped) {
+    Atomics.sub(i32, Q_PARKED, 1);
+    return schedule();
+  }
+  const waiting = Atomics.waitAsync(i32, Q_BELL, bell);
+  const wake = () => {
+    Atomics.sub(i32, Q_PARKED, 1);
+    work();
+  };
+  if (waiting.async) waiting.value.then(wake);
+  else wake();
+}
+
+// Calls that carry moved buffers, or do not fit a slot, come as messages.
 const queued = [];
 let ready = false;
 parentPort.on("message", (message) => {
@@ -115,10 +214,10 @@ loadTasks(workerData.tasks).then(
     tasks = loaded;
     ready = true;
     for (const message of queued.splice(0)) run(message[0], message[1], message[2], message[3]);
+    work();
   },
   (error) => {
-    const transfer = [];
-    const { wire, tagged } = encode(error, transfer);
+    const { wire, tagged } = encode(error, []);
     parentPort.postMessage({ type: "startup-failed", wire, tagged });
   },
 );
