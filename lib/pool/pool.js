@@ -5,8 +5,10 @@ import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { Lane } from "./lane.js";
+import { CallTable } from "./call-table.js";
 import { availableParallelism } from "node:os";
 import { decode } from "../codec/decode.js";
+import { isPlainPrimitive } from "../codec/primitive.js";
 import { CallQueue, Q_HOST_BELL, Q_HOST_PARKED } from "../transport/call-queue.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
@@ -44,16 +46,22 @@ function workerStub(names, href) {
   });
 }
 
+const NO_TRANSFER = Object.freeze([]);
+
+
 /** Empty polls for results before the host parks on its doorbell. */
 const POLL_LIMIT = 32;
+/** How long one empty poll spins for a result before yielding the event loop. */
+const HOST_SPIN_MS = 0.005;
 
 class Pool {
   #queue = new CallQueue();
   #lanes;
   /** id → { resolve, reject, lane } for every call in flight (lane 0: the shared queue) */
-  #calls = new Map();
-  /** Calls waiting for room in the CallQueue: [id, taskIndex, wire, tagged]. */
+  #calls = new CallTable();
+  /** Calls waiting for room in the CallQueue, flat: id, taskIndex, wire, tagged, ... */
   #overflow = [];
+  #overflowHead = 0;
   #nextId = 1;
   #closed = false;
   #shutdown = undefined;
@@ -87,63 +95,63 @@ class Pool {
     if (arg instanceof Promise) return arg.then((value) => this.#call(index, value));
     const failure = this.#allLanesFailed();
     if (failure !== undefined) return Promise.reject(failure);
-    const transfer = [];
-    let encoded;
-    try {
-      encoded = encode(arg, transfer);
-    } catch (error) {
-      return Promise.reject(error);
+    let wire = arg;
+    let tagged = false;
+    let transfer = NO_TRANSFER;
+    if (!isPlainPrimitive(arg)) {
+      transfer = [];
+      try {
+        ({ wire, tagged } = encode(arg, transfer));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const id = this.#nextId;
     this.#nextId = (id + 1) & 0x7fffffff || 1;
-    const settle = Promise.withResolvers();
-    settle.lane = 0;
+    const call = Promise.withResolvers();
+    call.id = id;
+    call.lane = 0;
     if (this.#calls.size === 0) this.#keepAlive(true);
-    this.#calls.set(id, settle);
-    let sent = transfer.length === 0 ? this.#enqueue(id, index, encoded.wire, encoded.tagged) : "large";
-    if (sent === "large") {
-      const lane = this.#portLane();
-      settle.lane = lane.number;
-      lane.postCall(id, index, encoded.wire, encoded.tagged, transfer);
+    this.#calls.set(id, call);
+    if (transfer.length > 0) this.#sendToPort(id, index, wire, tagged, transfer);
+    else if (this.#overflow.length > this.#overflowHead) this.#overflow.push(id, index, wire, tagged);
+    else {
+      const pushed = this.#queue.push(id, index, wire, tagged);
+      if (pushed === true) this.#queue.wakeWorker();
+      else if (pushed === "full") this.#overflow.push(id, index, wire, tagged);
+      else this.#sendToPort(id, index, wire, tagged, transfer);
     }
-    this.#schedulePoll();
-    return settle.promise;
+    this.#schedulePoll(true);
+    return call.promise;
   }
 
-  /** Puts a call in the shared queue (or behind it); "large" if it does not fit a slot. */
-  #enqueue(id, index, wire, tagged) {
-    if (this.#overflow.length > 0) {
-      this.#overflow.push([id, index, wire, tagged]);
-      return true;
-    }
-    const pushed = this.#queue.push(id, index, wire, tagged);
-    if (pushed === "full") this.#overflow.push([id, index, wire, tagged]);
-    else if (pushed === true) this.#queue.wakeWorker();
-    return pushed;
+  #sendToPort(id, index, wire, tagged, transfer) {
+    const lane = this.#portLane();
+    this.#calls.get(id).lane = lane.number;
+    lane.postCall(id, index, wire, tagged, transfer);
   }
 
+  /** Moves calls that waited for room into the CallQueue, oldest first. */
   #flushOverflow() {
     const overflow = this.#overflow;
-    let moved = 0;
-    while (moved < overflow.length) {
-      const [id, index, wire, tagged] = overflow[moved];
-      if (!this.#calls.has(id)) {
-        moved++;
-        continue;
+    let head = this.#overflowHead;
+    let pushed = 0;
+    while (head < overflow.length) {
+      const id = overflow[head];
+      if (this.#calls.has(id)) {
+        const result = this.#queue.push(id, overflow[head + 1], overflow[head + 2], overflow[head + 3]);
+        if (result === "full") break;
+        if (result === "large") this.#sendToPort(id, overflow[head + 1], overflow[head + 2], overflow[head + 3], []);
+        else pushed++;
       }
-      const pushed = this.#queue.push(id, index, wire, tagged);
-      if (pushed === "full") break;
-      moved++;
-      if (pushed === "large") {
-        const lane = this.#portLane();
-        this.#calls.get(id).lane = lane.number;
-        lane.postCall(id, index, wire, tagged, []);
-      }
+      head += 4;
     }
-    if (moved > 0) {
-      overflow.splice(0, moved);
-      this.#queue.wakeWorker();
+    if (head === overflow.length) {
+      overflow.length = 0;
+      head = 0;
     }
+    this.#overflowHead = head;
+    if (pushed > 0) this.#queue.wakeWorker();
   }
 
   /** The working lane with the fewest calls sent to its port. */
@@ -174,28 +182,45 @@ class Pool {
 
   // ---- learning of results: a bounded poll while calls are in flight, then a doorbell ----
 
-  #schedulePoll() {
+  /**
+   * Right after a call, the first poll is a microtask: a caller awaiting one
+   * call at a time gets its result without waiting for a turn of the event
+   * loop. Polls after that take turns with the event loop (setImmediate).
+   */
+  #schedulePoll(soon = false) {
     if (this.#pollScheduled || this.#parked) return;
     this.#pollScheduled = true;
-    setImmediate(this.#poll);
+    if (soon) queueMicrotask(this.#poll);
+    else setImmediate(this.#poll);
   }
 
   #drain() {
     let count = 0;
     for (const lane of this.#lanes) count += lane.ring.drain(this.#settle);
-    if (this.#overflow.length > 0) this.#flushOverflow();
+    if (this.#overflow.length > this.#overflowHead) this.#flushOverflow();
     return count;
   }
 
   #poll = () => {
     this.#pollScheduled = false;
     this.#parked = false;
-    if (this.#drain() > 0) this.#emptyPolls = 0;
+    if (this.#drain() > 0 || (this.#spinForResults() && this.#drain() > 0)) this.#emptyPolls = 0;
     else this.#emptyPolls++;
     if (this.#calls.size === 0) return;
     if (this.#emptyPolls < POLL_LIMIT) return this.#schedulePoll();
     this.#park();
   };
+
+  /** Spins a few microseconds for a result (calls are in flight); true if one came. */
+  #spinForResults() {
+    const end = performance.now() + HOST_SPIN_MS;
+    do {
+      for (let i = 0; i < 32; i++) {
+        for (const lane of this.#lanes) if (lane.ring.hasResults()) return true;
+      }
+    } while (performance.now() < end);
+    return false;
+  }
 
   #park() {
     const i32 = this.#queue.i32;
@@ -236,6 +261,7 @@ class Pool {
     this.#rejectWhere((call) => call.lane === lane.number, () => error);
     if (this.#allLanesFailed() !== undefined) {
       this.#overflow.length = 0;
+      this.#overflowHead = 0;
       this.#rejectWhere(() => true, () => error);
     }
   }
@@ -251,9 +277,9 @@ class Pool {
 
   #rejectWhere(matches, makeError) {
     const rejected = [];
-    for (const [id, call] of this.#calls) {
-      if (!matches(call, id)) continue;
-      this.#calls.delete(id);
+    for (const call of this.#calls.values()) {
+      if (!matches(call, call.id)) continue;
+      this.#calls.delete(call.id);
       rejected.push(call);
     }
     if (this.#calls.size === 0) this.#becameIdle();
@@ -272,6 +298,7 @@ class Pool {
       const finish = () => {
         this.#queue.stop();
         this.#overflow.length = 0;
+        this.#overflowHead = 0;
         this.#rejectWhere(() => true, () => Errors.threadClosed());
         resolve(Promise.all(this.#lanes.map((lane) => lane.close())).then(() => undefined));
       };

@@ -14,12 +14,15 @@ import { decode } from "../codec/decode.js";
 import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
 import { isTask } from "./task.js";
+import { isPlainPrimitive } from "../codec/primitive.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
 import { CallQueue, Q_BELL, Q_PARKED } from "../transport/call-queue.js";
 import { ResultRing } from "../transport/result-ring.js";
 
 globalThis[kInPoolWorker] = true;
+
+const NO_TRANSFER = Object.freeze([]);
 
 const queue = new CallQueue(workerData.queue);
 const ring = new ResultRing(workerData.ring);
@@ -30,8 +33,9 @@ const SLICE_MS = 2;
 
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
-/** Results waiting for room in the ResultRing. */
+/** Results waiting for room in the ResultRing, flat: id, ok, wire, tagged, ... */
 const unwritten = [];
+let unwrittenHead = 0;
 let asyncPending = 0;
 
 async function loadTasks(entries) {
@@ -57,41 +61,51 @@ async function loadTasks(entries) {
 }
 
 function post(id, ok, value) {
-  const transfer = [];
-  let encoded;
-  try {
-    encoded = encode(value, transfer, "result");
-  } catch (error) {
-    ok = false;
-    transfer.length = 0;
-    encoded = encode(error, transfer, "result");
+  let wire = value;
+  let tagged = false;
+  let transfer = NO_TRANSFER;
+  if (!isPlainPrimitive(value)) {
+    transfer = [];
+    try {
+      ({ wire, tagged } = encode(value, transfer, "result"));
+    } catch (error) {
+      ok = false;
+      transfer.length = 0;
+      ({ wire, tagged } = encode(error, transfer, "result"));
+    }
   }
   const flag = ok ? 1 : 0;
   if (transfer.length === 0) {
-    const written = unwritten.length === 0 ? ring.push(id, flag, encoded.wire, encoded.tagged) : "full";
+    const written = unwritten.length === 0 ? ring.push(id, flag, wire, tagged) : "full";
     if (written === true) {
       queue.ringHost();
       return;
     }
     if (written === "full") {
-      unwritten.push([id, flag, encoded.wire, encoded.tagged]);
+      unwritten.push(id, flag, wire, tagged);
       return;
     }
   }
-  parentPort.postMessage([id, flag, encoded.wire, encoded.tagged], transfer);
+  parentPort.postMessage([id, flag, wire, tagged], transfer);
 }
 
 function writeUnwritten() {
-  let written = 0;
-  while (written < unwritten.length) {
-    const [id, flag, wire, tagged] = unwritten[written];
-    if (ring.push(id, flag, wire, tagged) !== true) break;
-    written++;
+  let head = unwrittenHead;
+  const start = head;
+  while (head < unwritten.length) {
+    const written = ring.push(unwritten[head], unwritten[head + 1], unwritten[head + 2], unwritten[head + 3]);
+    if (written === "full") break;
+    if (written === "large") {
+      parentPort.postMessage([unwritten[head], unwritten[head + 1], unwritten[head + 2], unwritten[head + 3]]);
+    }
+    head += 4;
   }
-  if (written > 0) {
-    unwritten.splice(0, written);
-    queue.ringHost();
+  if (head === unwritten.length) {
+    unwritten.length = 0;
+    head = 0;
   }
+  unwrittenHead = head;
+  if (head !== start || head === 0) queue.ringHost();
 }
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
@@ -178,8 +192,8 @@ function spin() {
   do {
     for (let i = 0; i < 64; i++) {
       if (queue.hasCalls()) return true;
-      Atomics.pause();
     }
+    Atomics.pause();
   } while (performance.now() < end);
   return false;
 }

@@ -39,8 +39,8 @@ export const Q_STOP = 5 * LINE_INTS; // 1 once the pool shuts down
 export const R_HEAD = 0 * LINE_INTS; // next position the host reads
 export const R_TAIL = 1 * LINE_INTS; // next position the worker writes
 
-export const CALL_QUEUE_SLOTS = 1024;
-export const RESULT_RING_SLOTS = 1024;
+export const CALL_QUEUE_SLOTS = 8192;
+export const RESULT_RING_SLOTS = 8192;
 
 /** Owner table: which worker claimed the call with id & OWNER_MASK. */
 export const OWNER_SLOTS = 1 << 16;

@@ -55,6 +55,11 @@ export class ResultRing {
     return count;
   }
 
+  /** Host: whether a result is waiting to be read. */
+  hasResults() {
+    return Atomics.load(this.i32, R_TAIL) !== this.head;
+  }
+
   /** Host: forget everything (the worker behind it is gone). */
   reset() {
     Atomics.store(this.i32, R_HEAD, 0);
