@@ -68,12 +68,17 @@ class Pool {
   #pollScheduled = false;
   #emptyPolls = 0;
   #parked = false;
+  #threads;
+  /** Queue claim position at the previous poll: no movement with a backlog wakes a worker. */
+  #lastClaimed = 0;
   /** Called once when the last call in flight settles (shutdown with a delay). */
   #whenIdle = undefined;
 
   constructor(threads, tasks) {
-    const spinMicros = threads < availableParallelism() ? 50 : 0;
-    const workerData = { tasks, queue: this.#queue.sab, spinMicros };
+    this.#threads = threads;
+    // Workers spin briefly for the next call, but never more of them at once
+    // than leaves the host a core of its own.
+    const workerData = { tasks, queue: this.#queue.sab, spinMicros: 50, maxSpinners: Math.max(1, availableParallelism() - 1) };
     const events = {
       onMessage: (lane, [id, ok, wire, tagged]) => {
         this.#settle(id, ok, wire, tagged);
@@ -117,7 +122,7 @@ class Pool {
     else if (this.#overflow.length > this.#overflowHead) this.#overflow.push(id, index, wire, tagged);
     else {
       const pushed = this.#queue.push(id, index, wire, tagged);
-      if (pushed === true) this.#queue.wakeWorker();
+      if (pushed === true) this.#queue.wakeIfAllParked(this.#threads);
       else if (pushed === "full") this.#overflow.push(id, index, wire, tagged);
       else this.#sendToPort(id, index, wire, tagged, transfer);
     }
@@ -151,7 +156,7 @@ class Pool {
       head = 0;
     }
     this.#overflowHead = head;
-    if (pushed > 0) this.#queue.wakeWorker();
+    if (pushed > 0) this.#queue.wakeIfAllParked(this.#threads);
   }
 
   /** The working lane with the fewest calls sent to its port. */
@@ -195,6 +200,9 @@ class Pool {
   }
 
   #drain() {
+    const claimed = this.#queue.claimed();
+    if (claimed === this.#lastClaimed && this.#queue.backlog() > 0) this.#queue.wakeOne();
+    this.#lastClaimed = claimed;
     let count = 0;
     for (const lane of this.#lanes) count += lane.ring.drain(this.#settle);
     if (this.#overflow.length > this.#overflowHead) this.#flushOverflow();

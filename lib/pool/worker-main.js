@@ -186,16 +186,21 @@ function work() {
   park();
 }
 
-/** Spins up to spinMs for another call; true if one arrived. */
+/** Spins up to spinMs for another call (if few enough workers spin); true if one arrived. */
 function spin() {
-  const end = performance.now() + spinMs;
-  do {
-    for (let i = 0; i < 64; i++) {
-      if (queue.hasCalls()) return true;
-    }
-    Atomics.pause();
-  } while (performance.now() < end);
-  return false;
+  if (!queue.beginSpin(workerData.maxSpinners)) return false;
+  try {
+    const end = performance.now() + spinMs;
+    do {
+      for (let i = 0; i < 64; i++) {
+        if (queue.hasCalls()) return true;
+      }
+      Atomics.pause();
+    } while (performance.now() < end);
+    return false;
+  } finally {
+    queue.endSpin();
+  }
 }
 
 function park() {

@@ -7,7 +7,7 @@
 // simply claims nothing and the others take the calls.
 import {
   CALL_QUEUE_SLOTS, OWNERS_AT, OWNER_MASK, Q_BELL, Q_DEQUEUE, Q_HOST_BELL, Q_HOST_PARKED, Q_PARKED,
-  Q_STOP, S_ID, S_META, S_SEQ, SLOTS_AT, callQueueBytes,
+  Q_SPINNING, Q_STOP, S_ID, S_META, S_SEQ, SLOTS_AT, callQueueBytes,
 } from "./layout.js";
 import { SlotViews, isTagged, readValue, writeValue } from "./slot-value.js";
 
@@ -47,12 +47,47 @@ export class CallQueue {
     return true;
   }
 
-  /** Wakes one parked worker, if any (after push). */
-  wakeWorker() {
+  /** Calls published but not yet claimed. */
+  backlog() {
+    return (this.enqueue - Atomics.load(this.i32, Q_DEQUEUE)) | 0;
+  }
+
+  /** Position of the next call to be claimed (moves as workers make progress). */
+  claimed() {
+    return Atomics.load(this.i32, Q_DEQUEUE);
+  }
+
+  /**
+   * After a push: wakes a parked worker only when every worker is parked.
+   * Tiny calls are best served by the workers already awake (a woken worker
+   * costs tens of microseconds and competes with the host for a core); the
+   * host wakes more with wakeOne() when the awake ones make no progress.
+   */
+  wakeIfAllParked(threads) {
+    if (Atomics.load(this.i32, Q_PARKED) >= threads) this.wakeOne();
+  }
+
+  /** Wakes one parked worker, if any. */
+  wakeOne() {
     if (Atomics.load(this.i32, Q_PARKED) > 0) {
       Atomics.add(this.i32, Q_BELL, 1);
       Atomics.notify(this.i32, Q_BELL, 1);
     }
+  }
+
+  /**
+   * Worker: asks to spin for calls. At most `limit` workers spin at once, so
+   * spinning never takes the cores the host and the busy workers need.
+   * Returns false when the limit is reached; call endSpin() after a true.
+   */
+  beginSpin(limit) {
+    if (Atomics.add(this.i32, Q_SPINNING, 1) < limit) return true;
+    Atomics.sub(this.i32, Q_SPINNING, 1);
+    return false;
+  }
+
+  endSpin() {
+    Atomics.sub(this.i32, Q_SPINNING, 1);
   }
 
   /** The worker (1-based lane number) that claimed call `id`, or 0. */

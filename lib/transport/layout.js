@@ -34,6 +34,7 @@ export const Q_PARKED = 2 * LINE_INTS; // workers parked on Q_BELL
 export const Q_HOST_BELL = 3 * LINE_INTS; // bumped by workers to wake the host
 export const Q_HOST_PARKED = 4 * LINE_INTS; // 1 while the host waits on Q_HOST_BELL
 export const Q_STOP = 5 * LINE_INTS; // 1 once the pool shuts down
+export const Q_SPINNING = 6 * LINE_INTS; // workers spinning for calls right now
 
 // ResultRing control words
 export const R_HEAD = 0 * LINE_INTS; // next position the host reads
