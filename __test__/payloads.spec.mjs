@@ -1,0 +1,161 @@
+// Every payload kind, round-tripped through a real pool (argument and result),
+// on both paths: values that fit a shared-memory slot and values that do not.
+import test from "ava";
+import { Buffer } from "node:buffer";
+import { createPool, Envelope } from "knitting";
+import { echo } from "./fixtures/tasks.mjs";
+
+let pool;
+test.before(() => {
+  pool = createPool({ threads: 2 })({ echo });
+});
+test.after.always(() => pool.shutdown());
+
+const roundTrip = (value) => pool.call.echo(value);
+
+test("numbers keep NaN, ±Infinity and -0", async (t) => {
+  for (const n of [0, 1, -1, 1.5, Number.MAX_VALUE, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity]) {
+    t.true(Object.is(await roundTrip(n), n), String(n));
+  }
+  t.true(Object.is(await roundTrip(-0), -0));
+});
+
+test("booleans, undefined and null", async (t) => {
+  t.is(await roundTrip(true), true);
+  t.is(await roundTrip(false), false);
+  t.is(await roundTrip(undefined), undefined);
+  t.is(await roundTrip(null), null);
+});
+
+test("bigints of any size", async (t) => {
+  for (const n of [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 1000n + 7n, -(3n ** 700n)]) {
+    t.is(await roundTrip(n), n);
+  }
+});
+
+test("strings of any size and any UTF-16 content", async (t) => {
+  const samples = [
+    "",
+    "a",
+    "héllo wörld",
+    "emoji 😀 and 中文",
+    "lone \ud800 surrogate",
+    "\udfff\ud800",
+    "x".repeat(100),
+    "é".repeat(60),
+    "😀".repeat(30_000) + "\ud800",
+    "y".repeat(4 << 20),
+  ];
+  for (const s of samples) t.is(await roundTrip(s), s, `length ${s.length}`);
+});
+
+test("plain objects and arrays, nested, small and large", async (t) => {
+  const small = { a: 1, b: "two", c: [true, null, { d: -0 }] };
+  t.deepEqual(await roundTrip(small), small);
+  const large = { rows: Array.from({ length: 1000 }, (_, i) => ({ i, name: `row ${i}` })) };
+  t.deepEqual(await roundTrip(large), large);
+  const nullProto = Object.assign(Object.create(null), { k: 1 });
+  t.deepEqual({ ...(await roundTrip(nullProto)) }, { k: 1 });
+  t.deepEqual(await roundTrip([1, "a", [2, [3]]]), [1, "a", [2, [3]]]);
+});
+
+test("Date, and Symbol.for symbols", async (t) => {
+  const date = new Date("2026-11-24T10:00:00Z");
+  const back = await roundTrip(date);
+  t.true(back instanceof Date);
+  t.is(back.getTime(), date.getTime());
+  t.is(await roundTrip(Symbol.for("knitting.test")), Symbol.for("knitting.test"));
+  t.deepEqual(await roundTrip({ s: Symbol.for("nested") }), { s: Symbol.for("nested") });
+});
+
+test("an Error argument arrives as an Error with name, message, stack and cause", async (t) => {
+  const error = new RangeError("out of range", { cause: new Error("root", { cause: "why" }) });
+  const back = await roundTrip(error);
+  t.true(back instanceof Error);
+  t.is(back.name, "RangeError");
+  t.is(back.message, "out of range");
+  t.is(back.stack, error.stack);
+  t.is(back.cause.message, "root");
+  t.is(back.cause.cause, "why");
+});
+
+test("typed arrays, Buffer, ArrayBuffer and DataView are copied, class and bytes intact", async (t) => {
+  const kinds = [
+    new Uint8Array([1, 2, 3]),
+    new Int32Array([-1, 2, -3]),
+    new Float64Array([1.5, NaN, -0]),
+    new BigInt64Array([-(2n ** 63n), 5n]),
+    new BigUint64Array([2n ** 64n - 1n]),
+    new Uint8Array(1 << 20).fill(7),
+  ];
+  for (const value of kinds) {
+    const back = await roundTrip(value);
+    t.is(back.constructor, value.constructor);
+    t.deepEqual([...back], [...value]);
+    t.not(back.buffer, value.buffer);
+  }
+  const buf = Buffer.from("node buffer");
+  const backBuf = await roundTrip(buf);
+  t.true(Buffer.isBuffer(backBuf));
+  t.is(backBuf.toString(), "node buffer");
+  const ab = new Uint8Array([9, 8, 7]).buffer;
+  const backAb = await roundTrip(ab);
+  t.true(backAb instanceof ArrayBuffer);
+  t.deepEqual([...new Uint8Array(backAb)], [9, 8, 7]);
+  t.is(ab.byteLength, 3, "the caller's ArrayBuffer is untouched");
+  const view = new DataView(new Uint8Array([1, 2, 3, 4]).buffer, 1, 2);
+  const backView = await roundTrip(view);
+  t.true(backView instanceof DataView);
+  t.is(backView.byteLength, 2);
+  t.is(backView.getUint8(0), 2);
+});
+
+test("a typed array argument is copied before call() returns: mutating it afterwards changes nothing", async (t) => {
+  const bytes = new Uint8Array([1, 2, 3]);
+  const pending = roundTrip(bytes);
+  bytes[0] = 99;
+  t.deepEqual([...(await pending)], [1, 2, 3]);
+  const object = { n: 1 };
+  const pendingObject = roundTrip(object);
+  object.n = 2;
+  t.deepEqual(await pendingObject, { n: 1 });
+});
+
+test("a SharedArrayBuffer is shared by reference: writes on the worker are seen by the host", async (t) => {
+  const sab = new SharedArrayBuffer(8);
+  const back = await roundTrip(sab);
+  t.true(back instanceof SharedArrayBuffer);
+  new Uint8Array(back)[0] = 42;
+  t.is(new Uint8Array(sab)[0], 42);
+});
+
+test("Envelope with an ArrayBuffer or a SharedArrayBuffer body", async (t) => {
+  const env = new Envelope({ path: "/hello", status: 200 }, new Uint8Array([10, 20, 30, 40]).buffer);
+  const back = await roundTrip(env);
+  t.true(back instanceof Envelope);
+  t.deepEqual(back.header, { path: "/hello", status: 200 });
+  t.deepEqual([...new Uint8Array(back.payload)], [10, 20, 30, 40]);
+  const sab = new SharedArrayBuffer(4);
+  const shared = await roundTrip(new Envelope("tag", sab));
+  t.is(shared.header, "tag");
+  new Uint8Array(shared.payload)[1] = 5;
+  t.is(new Uint8Array(sab)[1], 5);
+});
+
+test("anything else rejects that call only, with a code and a message naming the type", async (t) => {
+  const cases = [
+    [new Map([[1, 2]]), /Map/],
+    [new Set([1]), /Set/],
+    [new WeakMap(), /WeakMap/],
+    [new (class Point {})(), /Point/],
+    [() => {}, /function/i],
+    [Symbol("local"), /Symbol\.for/],
+    [{ nested: new Map() }, /Map/],
+    [new Envelope({ a: 1 }, new Uint8Array(2)), /Envelope payload/],
+  ];
+  for (const [value, message] of cases) {
+    const error = await t.throwsAsync(roundTrip(value), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD" });
+    t.regex(error.message, message);
+  }
+  t.is(await roundTrip("still fine"), "still fine");
+});
