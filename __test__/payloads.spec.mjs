@@ -159,3 +159,32 @@ test("anything else rejects that call only, with a code and a message naming the
   }
   t.is(await roundTrip("still fine"), "still fine");
 });
+
+test("large typed arrays, ArrayBuffers and DataViews are copied once (copy engine); the caller keeps its own", async (t) => {
+  const big = new Float64Array(512 * 1024).map((_, i) => i); // 4 MiB: a parallel copy
+  const back = await roundTrip(big);
+  t.true(back instanceof Float64Array);
+  t.is(back.length, big.length);
+  t.is(back[123_456], 123_456);
+  t.is(big.length, 512 * 1024, "the caller's array is not moved");
+  big[0] = -1;
+  t.is(back[0], 0);
+
+  const whole = new Uint8Array(300_000).fill(3);
+  whole[1000] = 9;
+  const sub = await roundTrip(whole.subarray(1000, 200_000));
+  t.is(sub.length, 199_000);
+  t.is(sub.buffer.byteLength, 199_000, "only the view's bytes travel");
+  t.is(sub[0], 9);
+  t.is(whole.length, 300_000);
+
+  const ab = new Uint8Array(100_000).fill(5).buffer;
+  const abBack = await roundTrip(ab);
+  t.is(ab.byteLength, 100_000);
+  t.is(new Uint8Array(abBack)[99_999], 5);
+
+  const dv = await roundTrip(new DataView(new Uint8Array(200_000).fill(6).buffer, 10, 100_000));
+  t.true(dv instanceof DataView);
+  t.is(dv.byteLength, 100_000);
+  t.is(dv.getUint8(99_999), 6);
+});

@@ -4,6 +4,7 @@
 //! covers it alone; `bindings` is the thin `#[napi]` ring around it.
 #![deny(clippy::all)]
 
+pub mod copy_engine;
 pub mod errors;
 pub mod registry;
 

@@ -20,6 +20,7 @@ import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
+import { copyInto } from "../native.js";
 
 /** Key of a tag node. */
 export const TAG = "\u0000knitting";
@@ -74,6 +75,7 @@ export function encode(value, transferList, label = "arg") {
     return { wire: value, tagged: false };
   }
   const walk = acquire();
+  walk.transfer = transferList;
   try {
     if (value instanceof BufferReference) {
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
@@ -135,6 +137,8 @@ class Walk {
   deep = null;
   tagged = false;
   inheritedKeys = false;
+  /** The caller's transfer list (engine copies are moved with it). */
+  transfer = null;
 }
 let spare = null;
 function acquire() {
@@ -152,6 +156,7 @@ function release(walk) {
   walk.depth = 0;
   walk.deep = null;
   walk.tagged = false;
+  walk.transfer = null;
   spare = walk;
 }
 
@@ -204,10 +209,10 @@ function encodeObject(object, walk) {
   }
   const proto = getPrototypeOf(object);
   if ((proto === ObjectPrototype || proto === null) && !isProxy(object)) return encodePlain(object, walk);
-  if (isArrayBufferView(object)) return isDataView(object) ? copyDataView(object, proto) : copyTypedArray(object, proto, walk);
+  if (isArrayBufferView(object)) return isDataView(object) ? copyDataView(object, proto, walk) : copyTypedArray(object, proto, walk);
   if (isArrayBuffer(object)) {
     if (bufferDetached.call(object)) throw new Rejection((at) => Errors.detachedPayload(at));
-    return object;
+    return bufferByteLength.call(object) >= ENGINE_COPY_MIN ? engineCopy(new Uint8Array(object), walk) : object;
   }
   if (isSharedArrayBuffer(object) || isDate(object)) return object;
   if (object instanceof Envelope) return envelopeNode(object, walk, false);
@@ -304,24 +309,50 @@ function checkAttached(buffer) {
   }
 }
 
+/**
+ * From this size on, a copied value is copied once by the native copy engine
+ * (in parallel when large) into a fresh ArrayBuffer that is then moved with the
+ * transfer list, instead of being copied twice by structured clone.
+ */
+export const ENGINE_COPY_MIN = 64 * 1024;
+
+/** A fresh ArrayBuffer with the bytes of `bytes` (non-shared), moved with the transfer list. */
+function engineCopy(bytes, walk) {
+  const target = new ArrayBuffer(bytes.byteLength);
+  copyInto(bytes, target);
+  walk.transfer.push(target);
+  return target;
+}
+
 function copyTypedArray(view, proto, walk) {
   const Class = TYPED_ARRAYS.get(typedArrayName.call(view));
   const isBuffer = proto === Buffer.prototype;
   if (Class === undefined || (!isBuffer && proto !== Class.prototype)) throw unsupported(view);
   const buffer = typedArrayBuffer.call(view);
   checkAttached(buffer);
-  const whole = coversWhole(buffer, typedArrayByteOffset.call(view), typedArrayByteLength.call(view));
+  const offset = typedArrayByteOffset.call(view);
+  const byteLength = typedArrayByteLength.call(view);
+  if (byteLength >= ENGINE_COPY_MIN && !isSharedArrayBuffer(buffer)) {
+    const copy = engineCopy(new Uint8Array(buffer, offset, byteLength), walk);
+    if (!isBuffer) return new Class(copy);
+    walk.tagged = true;
+    return { [TAG]: BUFFER, v: new Uint8Array(copy) };
+  }
+  const whole = coversWhole(buffer, offset, byteLength);
   if (!isBuffer) return whole ? view : new Class(view);
   walk.tagged = true;
   return { [TAG]: BUFFER, v: whole ? view : new Uint8Array(view) };
 }
 
-function copyDataView(view, proto) {
+function copyDataView(view, proto, walk) {
   if (proto !== DataView.prototype) throw unsupported(view);
   const buffer = dataViewBuffer.call(view);
   checkAttached(buffer);
   const offset = dataViewByteOffset.call(view);
   const length = dataViewByteLength.call(view);
+  if (length >= ENGINE_COPY_MIN && !isSharedArrayBuffer(buffer)) {
+    return new DataView(engineCopy(new Uint8Array(buffer, offset, length), walk));
+  }
   if (coversWhole(buffer, offset, length)) return view;
   const bytes = new Uint8Array(length);
   bytes.set(new Uint8Array(buffer, offset, length));

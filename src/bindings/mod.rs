@@ -2,6 +2,7 @@
 //! pure modules of the crate.
 
 mod buffer_reference;
+mod copy;
 mod diagnostics;
 mod held_buffer;
 

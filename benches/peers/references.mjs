@@ -1,0 +1,34 @@
+// The knitting tasks of benches/references.bench.mjs (workers import this
+// module, not the bench file, so the bench does not run again in a worker).
+//   (a) "new":      read the input, write a new buffer out[i] = 255 - in[i], return it
+//   (b) "in place": flip byte 0 of the input and hand the same bytes back
+import { threadId } from "node:worker_threads";
+import { task } from "knitting";
+import { BufferReference } from "knitting/unsafe";
+
+function invert(input) {
+  const out = new Uint8Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = 255 - input[i];
+  return out;
+}
+
+/** (a) BufferReference in, a new BufferReference out (moved both ways). */
+export const invertRefTask = task({ f: (ref) => new BufferReference(invert(ref.toUint8Array())) });
+/** (a) plain Uint8Array in, a new Uint8Array out (copied both ways). */
+export const invertBytesTask = task({ f: (bytes) => invert(bytes) });
+/** (b) BufferReference in, the same reference back (moved both ways). */
+export const touchRefTask = task({
+  f: (ref) => {
+    const bytes = ref.toUint8Array();
+    bytes[0] = 255 - bytes[0];
+    return ref;
+  },
+});
+/** (b) plain Uint8Array modified and returned (copied both ways). */
+export const touchBytesTask = task({
+  f: (bytes) => {
+    bytes[0] = 255 - bytes[0];
+    return bytes;
+  },
+});
+export const whereTask = task({ f: () => threadId });
