@@ -56,13 +56,15 @@ async function knitting() {
   return {
     ref: {
       new: async (src, fill) => {
+        const size = src.length;
         const ref = await pool.call.invertRefTask(new BufferReference(src));
-        checkNew(ref.toUint8Array(), src.length === 0 ? ref.byteLength : ref.byteLength, fill);
+        checkNew(ref.toUint8Array(), size, fill);
         return ref;
       },
       inPlace: async (src, fill) => {
+        const size = src.length;
         const ref = await pool.call.touchRefTask(new BufferReference(src));
-        checkInPlace(ref.toUint8Array(), ref.byteLength, fill);
+        checkInPlace(ref.toUint8Array(), size, fill);
         return ref;
       },
       done: release,
@@ -154,10 +156,10 @@ const k = await knitting();
 const p = await piscina();
 const w = await workerThreads();
 const contenders = [
-  ["knitting BufferReference", k.ref],
-  ["knitting Uint8Array (copies)", k.bytes],
-  ["piscina move()", p.move],
-  ["worker_threads transfer", w.move],
+  ["knitting ref", k.ref], // BufferReference argument and result (moved)
+  ["knitting u8", k.bytes], // plain Uint8Array argument and result (copied)
+  ["piscina move", p.move], // Piscina.move() both ways (transfer lists)
+  ["worker_threads move", w.move], // postMessage with transfer lists both ways
 ];
 
 const results = {}; // kind → size → [median ms per contender]
@@ -180,6 +182,7 @@ await Promise.all([k.destroy(), p.destroy(), w.destroy()]);
 
 const names = contenders.map(([name]) => name);
 const ms = (x) => x.toFixed(3);
+const us = (x) => (x * 1000).toFixed(1);
 for (const [kind, title] of [
   ["new", "(a) new: the task returns a new buffer of the same size (out[i] = 255 - in[i])"],
   ["inPlace", "(b) in place: the task flips byte 0 and returns its input"],
@@ -189,24 +192,28 @@ for (const [kind, title] of [
     const m = results[kind].get(size);
     return [label(size), (calls >> 1) * 2, ...m.map(ms), ...m.slice(1).map((x) => `${(x / m[0]).toFixed(2)}x`)];
   });
-  printTable(["size", "calls", ...names.map((n) => `${n} ms`), ...names.slice(1).map((n) => `${n.split(" (")[0]} / ref`)], rows);
+  printTable(["size", "calls", ...names.map((n) => `${n} ms`), ...names.slice(1).map((n) => `${n} / ref`)], rows);
 }
+console.log(
+  "\nref: knitting, BufferReference argument and result; u8: knitting, plain Uint8Array argument and result (copied);\n" +
+    "piscina move: Piscina.move() both ways; worker_threads move: postMessage with transfer lists both ways.",
+);
 
 // (a) crossover: the smallest size at which the reference beats the copy.
 const aRows = plan.map(([size]) => [size, results.new.get(size)]);
 const first = aRows.findIndex(([, m]) => m[0] < m[1]);
 if (first === -1) {
-  console.log("\n(a) crossover: knitting BufferReference never beats knitting Uint8Array up to 8 MiB");
+  console.log("(a) crossover: knitting BufferReference never beats knitting Uint8Array up to 8 MiB");
 } else {
   const stays = aRows.slice(first).every(([, m]) => m[0] < m[1]);
   console.log(
-    `\n(a) crossover: knitting BufferReference beats knitting Uint8Array from ${label(aRows[first][0])} ` +
-      `(${ms(aRows[first][1][0])} vs ${ms(aRows[first][1][1])} ms)` +
+    `(a) crossover: knitting BufferReference beats knitting Uint8Array from ${label(aRows[first][0])} ` +
+      `(${us(aRows[first][1][0])} vs ${us(aRows[first][1][1])} µs)` +
       (stays ? ", and at every larger size" : ", but not at every larger size (see the table)"),
   );
 }
 const b = (size) => results.inPlace.get(size)[0];
 console.log(
   `(b) knitting BufferReference 8 MiB / 8 KiB: ${(b(8 * MiB) / b(8 * KiB)).toFixed(2)}x ` +
-    `(${ms(b(8 * MiB))} / ${ms(b(8 * KiB))} ms; size-independent when close to 1)`,
+    `(${us(b(8 * MiB))} / ${us(b(8 * KiB))} µs; size-independent when close to 1)`,
 );

@@ -9,3 +9,5 @@ export default function addOne(x) {
 
 export const addOneTask = task({ f: (x) => x + 1 });
 export const whereTask = task({ f: () => threadId });
+/** Section (D) of benches/pool.bench.mjs: the value back as it came. */
+export const echoTask = task({ f: (x) => x });

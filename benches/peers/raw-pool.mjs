@@ -2,12 +2,13 @@
 // library), the baseline every pool is compared with.
 import { Worker } from "node:worker_threads";
 
-export function createRawPool(threads) {
+/** `workerUrl`: a worker that answers [id, x] with [id, result] (default: x + 1). */
+export function createRawPool(threads, workerUrl = new URL("./raw-worker.mjs", import.meta.url)) {
   const pending = new Map();
   let nextId = 0;
   let turn = 0;
   const workers = Array.from({ length: threads }, () => {
-    const worker = new Worker(new URL("./raw-worker.mjs", import.meta.url));
+    const worker = new Worker(workerUrl);
     worker.on("message", ([id, value]) => {
       const resolve = pending.get(id);
       pending.delete(id);
