@@ -83,6 +83,13 @@ export interface SingleTaskPool<A, R> extends Disposable, AsyncDisposable {
   shutdown(delayMs?: number): Promise<void>;
 }
 
+/**
+ * Overrides stack-based discovery of the module that defines tasks (bundled
+ * code, runtimes without file locations in stacks): call it at the top of that
+ * module with `import.meta.url`; `undefined` restores discovery.
+ */
+export declare function setModuleUrl(url: string | URL | undefined): void;
+
 /** createPool(options)(tasks): a pool of worker threads that run `tasks`. */
 export declare function createPool(
   options?: PoolOptions,

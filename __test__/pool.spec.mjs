@@ -144,3 +144,11 @@ test("a task map entry that is neither a task nor a function is rejected", (t) =
   t.throws(() => createPool()({ nope: 42 }), { code: "ERR_KNITTING_INVALID_TASK", message: /"nope"/ });
   t.throws(() => task({ g: () => 1 }), { code: "ERR_KNITTING_INVALID_TASK" });
 });
+
+test("setModuleUrl overrides where workers look for a module's tasks", async (t) => {
+  const { add: redirected } = await import("./fixtures/module-url.mjs");
+  using pool = createPool()({ add: redirected });
+  t.is(await pool.call.add([1, 2]), 3);
+  const { setModuleUrl } = await import("knitting");
+  t.throws(() => setModuleUrl("not a url"), { code: "ERR_KNITTING_INVALID_OPTION" });
+});

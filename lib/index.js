@@ -1,5 +1,6 @@
 // Entry point of `knitting`.
 export { createPool } from "./pool/pool.js";
 export { task, importTask } from "./pool/task.js";
+export { setModuleUrl } from "./pool/caller.js";
 export { isMain } from "./runtime/is-main.js";
 export { Envelope } from "./envelope.js";

@@ -49,8 +49,10 @@ async function loadTasks(entries) {
     } catch (cause) {
       throw Errors.taskModuleFailed(entry.name, entry.href, cause);
     }
+    // The export under the task's name; failing that, the task defined at the
+    // same position in the module (a task exported under another name).
     let found = namespace[entry.exportName];
-    if (entry.at >= 0 && !(isTask(found) && found.at === entry.at)) {
+    if (!isTask(found) && typeof found !== "function" && entry.at >= 0) {
       found = Object.values(namespace).find((value) => isTask(value) && value.at === entry.at);
     }
     if (isTask(found)) loaded.push({ f: found.f, timeout: found.timeout ?? entry.timeout });
