@@ -9,11 +9,13 @@ const examples = fileURLToPath(new URL("../examples/", import.meta.url));
 
 const expected = {
   "move.mjs": "0\n5\n",
+  "pool-basics.mjs": "6765\nhello thread\n[ 75025, 121393, 196418 ]\n",
+  "errors.mjs": "SyntaxError\nERR_KNITTING_UNSUPPORTED_PAYLOAD\nERR_KNITTING_POOL_CLOSED\n",
 };
 
 for (const [file, output] of Object.entries(expected)) {
   test(`examples/${file} prints the documented values`, async (t) => {
-    const { stdout } = await run(process.execPath, [file], { cwd: examples });
+    const { stdout } = await run(process.execPath, [file], { cwd: examples, timeout: 60_000 });
     t.is(stdout, output);
   });
 }
