@@ -43,8 +43,13 @@ export const R_TAIL = 1 * LINE_INTS; // next position the worker writes
 export const CALL_QUEUE_SLOTS = 8192;
 export const RESULT_RING_SLOTS = 8192;
 
-/** Owner table: which worker claimed the call with id & OWNER_MASK. */
-export const OWNER_SLOTS = 1 << 16;
+/**
+ * Owner table: which worker claimed the call with id & OWNER_MASK, so the
+ * calls a dying worker was running can be rejected. Exact while fewer than
+ * OWNER_SLOTS claimed calls are still running at once (async tasks); 4 MiB of
+ * shared memory, of which only the pages in use become resident.
+ */
+export const OWNER_SLOTS = 1 << 20;
 export const OWNER_MASK = OWNER_SLOTS - 1;
 
 export function callQueueBytes() {
