@@ -1,16 +1,10 @@
 // Seed: the "borrow" return mode. Preamble: the invert task and the pixels.
-import { createPool, isMain, task } from "knitting";
+import { createPool, isMain } from "knitting";
 import { BufferReference } from "knitting/unsafe";
+import { invert } from "./invert-task.ts";
 // --- the seed's snippet (its import is hoisted here; ES imports live at the top level) ---
 import { BufferReferenceReturn } from "knitting/unsafe";
-export const invert = task<BufferReference, BufferReference>({
-  f: (ref) => {
-    const pixels = ref.toUint8Array();
-    const out = new Uint8Array(pixels.length);
-    for (let i = 0; i < pixels.length; i++) out[i] = 255 - pixels[i];
-    return new BufferReference(out);
-  },
-});
+
 if (isMain) {
   const pixels = new Uint8Array([0, 64, 128, 192, 255]);
   // --- the rest of the seed's snippet ---

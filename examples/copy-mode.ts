@@ -1,14 +1,8 @@
 // Seed: the default "copy" return mode, spelled out. Preamble: the invert task.
-import { createPool, isMain, task } from "knitting";
+import { createPool, isMain } from "knitting";
 import { BufferReference } from "knitting/unsafe";
-export const invert = task<BufferReference, BufferReference>({
-  f: (ref) => {
-    const pixels = ref.toUint8Array();
-    const out = new Uint8Array(pixels.length);
-    for (let i = 0; i < pixels.length; i++) out[i] = 255 - pixels[i];
-    return new BufferReference(out);
-  },
-});
+import { invert } from "./invert-task.ts";
+
 if (isMain) {
   // --- the seed's snippet ---
   using pool = createPool({

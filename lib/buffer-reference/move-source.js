@@ -2,26 +2,17 @@
 //
 // The move is `ArrayBuffer.prototype.transfer()`, which keeps the data pointer
 // (O(1) at any size) and detaches the source: every view of it reads as
-// length 0 from then on. The intrinsics are captured when this module loads,
-// so later changes to the globals cannot change what a move does.
+// length 0 from then on. The intrinsics come from ../intrinsics.js, captured
+// when the library loads.
 
 import { Buffer } from "node:buffer";
 import { types } from "node:util";
 import { Errors, describe } from "../errors.js";
+import {
+  bufferByteLength, bufferDetached, bufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset,
+  transfer, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset,
+} from "../intrinsics.js";
 
-const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
-const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-
-const transfer = ArrayBuffer.prototype.transfer;
-const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
-const bufferDetached = getter(ArrayBuffer.prototype, "detached");
-const bufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
-const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
-const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
-const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
-const dataViewBuffer = getter(DataView.prototype, "buffer");
-const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
-const dataViewByteLength = getter(DataView.prototype, "byteLength");
 const { isArrayBuffer, isSharedArrayBuffer, isTypedArray, isDataView } = types;
 const isNodeBuffer = Buffer.isBuffer;
 

@@ -21,6 +21,10 @@ import { Errors } from "../errors.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
 import { copyInto } from "../native.js";
+import {
+  bufferByteLength, bufferDetached, bufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset,
+  typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName,
+} from "../intrinsics.js";
 
 /** Key of a tag node. */
 export const TAG = "\u0000knitting";
@@ -40,18 +44,6 @@ const {
   isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp,
 } = types;
 
-const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
-const TypedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
-const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag);
-const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
-const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
-const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
-const dataViewBuffer = getter(DataView.prototype, "buffer");
-const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
-const dataViewByteLength = getter(DataView.prototype, "byteLength");
-const bufferDetached = getter(ArrayBuffer.prototype, "detached");
-const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
-const bufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
 
 /** Typed array classes that structured clone keeps, by their internal name. */
 const TYPED_ARRAYS = new Map(

@@ -1,6 +1,5 @@
 // createPool(options)(tasks): the pool object users hold, with one
 // `call.<name>(arg)` function per task, shutdown and dispose.
-import { encode } from "../codec/encode.js";
 import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
@@ -8,7 +7,7 @@ import { Lane } from "./lane.js";
 import { CallTable } from "./call-table.js";
 import { availableParallelism } from "node:os";
 import { decode } from "../codec/decode.js";
-import { isPlainPrimitive } from "../codec/primitive.js";
+import { prepare } from "../codec/prepare.js";
 import { CallQueue, Q_HOST_BELL, Q_HOST_PARKED } from "../transport/call-queue.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
@@ -45,8 +44,6 @@ function workerStub(names, href) {
     [Symbol.asyncDispose]: () => Promise.resolve(),
   });
 }
-
-const NO_TRANSFER = Object.freeze([]);
 
 
 /** Empty polls for results before the host parks on its doorbell. */
@@ -100,16 +97,11 @@ class Pool {
     if (arg instanceof Promise) return arg.then((value) => this.#call(index, value));
     const failure = this.#allLanesFailed();
     if (failure !== undefined) return Promise.reject(failure);
-    let wire = arg;
-    let tagged = false;
-    let transfer = NO_TRANSFER;
-    if (!isPlainPrimitive(arg)) {
-      transfer = [];
-      try {
-        ({ wire, tagged } = encode(arg, transfer));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    let wire, tagged, transfer;
+    try {
+      ({ wire, tagged, transfer } = prepare(arg, "arg"));
+    } catch (error) {
+      return Promise.reject(error);
     }
     const id = this.#nextId;
     this.#nextId = (id + 1) & 0x7fffffff || 1;

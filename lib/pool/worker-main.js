@@ -14,7 +14,7 @@ import { decode } from "../codec/decode.js";
 import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
 import { isTask } from "./task.js";
-import { isPlainPrimitive } from "../codec/primitive.js";
+import { prepare } from "../codec/prepare.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
 import { CallQueue, Q_BELL, Q_PARKED } from "../transport/call-queue.js";
@@ -22,7 +22,6 @@ import { ResultRing } from "../transport/result-ring.js";
 
 globalThis[kInPoolWorker] = true;
 
-const NO_TRANSFER = Object.freeze([]);
 
 const queue = new CallQueue(workerData.queue);
 const ring = new ResultRing(workerData.ring);
@@ -63,18 +62,12 @@ async function loadTasks(entries) {
 }
 
 function post(id, ok, value) {
-  let wire = value;
-  let tagged = false;
-  let transfer = NO_TRANSFER;
-  if (!isPlainPrimitive(value)) {
-    transfer = [];
-    try {
-      ({ wire, tagged } = encode(value, transfer, "result"));
-    } catch (error) {
-      ok = false;
-      transfer.length = 0;
-      ({ wire, tagged } = encode(error, transfer, "result"));
-    }
+  let wire, tagged, transfer;
+  try {
+    ({ wire, tagged, transfer } = prepare(value, "result"));
+  } catch (error) {
+    ok = false; // an unsupported result rejects its call, with the reason
+    ({ wire, tagged, transfer } = prepare(error, "result"));
   }
   const flag = ok ? 1 : 0;
   if (transfer.length === 0) {

@@ -1,0 +1,33 @@
+// The codec's entry point for sending: plain primitives travel exactly as
+// they are (no encoding, no validation, no allocation), everything else goes
+// through encode(). Both the host (arguments) and the workers (results) use it.
+import { encode } from "./encode.js";
+
+const NO_TRANSFER = Object.freeze([]);
+
+/** One reused result: read its fields before the next call. */
+const prepared = { wire: undefined, tagged: false, transfer: NO_TRANSFER };
+
+export function isPlainPrimitive(value) {
+  const type = typeof value;
+  return type === "number" || type === "string" || type === "boolean" || type === "undefined" || value === null;
+}
+
+/**
+ * Encodes `value` for sending: { wire, tagged, transfer } (a shared object,
+ * valid until the next call). Throws what encode() throws.
+ */
+export function prepare(value, label) {
+  if (isPlainPrimitive(value)) {
+    prepared.wire = value;
+    prepared.tagged = false;
+    prepared.transfer = NO_TRANSFER;
+    return prepared;
+  }
+  const transfer = [];
+  const { wire, tagged } = encode(value, transfer, label);
+  prepared.wire = wire;
+  prepared.tagged = tagged;
+  prepared.transfer = transfer;
+  return prepared;
+}
