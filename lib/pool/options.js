@@ -5,7 +5,12 @@ import { BufferReferenceReturn } from "../buffer-reference/buffer-reference.js";
 
 const returnModes = Object.values(BufferReferenceReturn);
 
-/** @returns {{ threads: number, bufferReferenceReturn: "copy" | "borrow" }} */
+/**
+ * @returns {{ threads: number, bufferReferenceReturn: "copy" | "borrow" }}
+ * Both return modes are zero-copy and equally safe on Node (see "How a
+ * reference crosses threads" in buffer-reference.js); the mode is validated so
+ * code written for either runs unchanged.
+ */
 export function validatePoolOptions(options = {}) {
   if (options === null || typeof options !== "object") throw Errors.invalidOption("createPool(options) expects an object, e.g. { threads: 2 }");
   for (const key of Object.keys(options)) {

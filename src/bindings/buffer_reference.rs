@@ -20,6 +20,7 @@ use napi_derive::napi;
 
 use super::held_buffer::{buffer_info, create_buffer, create_uint8_view, detach, HeldBuffer};
 use super::{throw, REGISTRY};
+use crate::copy_engine;
 use crate::errors::ErrorCode;
 use crate::registry::RegionId;
 
@@ -152,11 +153,17 @@ impl NativeBufferReference {
     let (compact, data) = create_buffer(env, owned.byte_length)?;
     if owned.byte_length > 0 {
       // SAFETY: the source range [offset, offset + length) lies inside the
-      // buffer (checked just above against its current length), `data` points
-      // at a fresh allocation of `length` bytes, and the two cannot overlap.
-      unsafe {
-        std::ptr::copy_nonoverlapping(info.data.add(owned.byte_offset), data, owned.byte_length)
+      // buffer (checked just above against its current length) and `data`
+      // points at a fresh allocation of `length` bytes; the two do not
+      // overlap, and no JS runs (so neither buffer can move or be freed)
+      // until this synchronous call returns.
+      let (source, target) = unsafe {
+        (
+          std::slice::from_raw_parts(info.data.add(owned.byte_offset), owned.byte_length),
+          std::slice::from_raw_parts_mut(data, owned.byte_length),
+        )
       };
+      copy_engine::copy_bytes(source, target);
     }
     let held = HeldBuffer::new(env, compact)?;
     let old = std::mem::replace(&mut owned.buffer, held);
