@@ -22,6 +22,9 @@ import { ResultRing } from "../transport/result-ring.js";
 
 globalThis[kInPoolWorker] = true;
 
+/** A spin-wait hint to the CPU (Node 24+); a no-op where missing (Node 22). */
+const pause = Atomics.pause ?? (() => {});
+
 
 const queue = new CallQueue(workerData.queue);
 const ring = new ResultRing(workerData.ring);
@@ -190,7 +193,7 @@ function spin() {
       for (let i = 0; i < 64; i++) {
         if (queue.hasCalls()) return true;
       }
-      Atomics.pause();
+      pause();
     } while (performance.now() < end);
     return false;
   } finally {
