@@ -1,9 +1,10 @@
-// One lane of a pool: a worker thread and its ResultRing. The lane reports
-// what happens to its worker (results that came as messages, a failed start,
-// an exit) to the pool, which owns the calls; it replaces a worker that dies,
-// unless the pool is closing or the worker could not even load its tasks.
-import { Worker } from "node:worker_threads";
-import { ResultRing } from "../transport/result-ring.js";
+// One lane of a pool: a worker thread, its two rings (calls addressed to it,
+// its results) and the MessagePorts that carry what does not fit a slot. The
+// lane reports what happens to its worker (a failed start, an exit) to the
+// pool, which owns the calls; it replaces a worker that dies, unless the pool
+// is closing or the worker could not even load its tasks.
+import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
+import { PORT, SpscRing } from "../transport/spsc-ring.js";
 
 const workerMain = new URL("./worker-main.js", import.meta.url);
 
@@ -12,33 +13,46 @@ export class Lane {
   #worker;
   #closing = false;
   #crash = undefined;
+  #kept = false;
   #events;
   #workerData;
+  /** Host ends of the worker's ports: calls out, results in. */
+  #callPort;
+  #resultPort;
   /** Set when the worker could not load its tasks: this lane is out of service. */
   startupError = undefined;
-  /** Calls sent to this lane's MessagePort (not through the shared queue). */
-  portCalls = 0;
+  /** Calls addressed to this lane (not through the shared queue) still in flight. */
+  directCalls = 0;
+  /** Direct calls posted on the port but not yet in the ring (it was full): id, taskIndex, ... */
+  #unannounced = [];
 
   /**
    * @param {number} number 1-based, as the CallQueue's owner table records it
    * @param {object} workerData what every worker of the pool is given
-   * @param {{ onMessage(lane, message), onStartupFailed(lane, message), onExit(lane, code, cause) }} events
+   * @param {{ onStartupFailed(lane, message), onExit(lane, code, cause) }} events
    */
   constructor(number, workerData, events) {
     this.number = number;
-    this.ring = new ResultRing();
+    this.calls = new SpscRing();
+    this.results = new SpscRing();
     this.#events = events;
-    this.#workerData = { ...workerData, ring: this.ring.sab, lane: number };
+    this.#workerData = { ...workerData, calls: this.calls.sab, results: this.results.sab, lane: number };
     this.#start();
   }
 
   #start() {
-    const worker = new Worker(workerMain, { workerData: this.#workerData });
+    const callChannel = new MessageChannel();
+    const resultChannel = new MessageChannel();
+    this.#callPort = callChannel.port1;
+    this.#resultPort = resultChannel.port2;
+    const worker = new Worker(workerMain, {
+      workerData: { ...this.#workerData, callPort: callChannel.port2, resultPort: resultChannel.port1 },
+      transferList: [callChannel.port2, resultChannel.port1],
+    });
     this.#worker = worker;
     this.#crash = undefined;
     worker.on("message", (message) => {
-      if (Array.isArray(message)) this.#events.onMessage(this, message);
-      else if (message?.type === "startup-failed") this.#events.onStartupFailed(this, message);
+      if (message?.type === "startup-failed") this.#events.onStartupFailed(this, message);
     });
     worker.on("error", (error) => {
       this.#crash = error;
@@ -47,7 +61,10 @@ export class Lane {
       if (worker !== this.#worker || this.#closing) return;
       this.#events.onExit(this, code, this.#crash);
       if (this.startupError === undefined) {
-        this.ring.reset();
+        this.calls.reset();
+        this.results.reset();
+        this.directCalls = 0;
+        this.#unannounced.length = 0;
         this.#start();
       }
     });
@@ -55,7 +72,6 @@ export class Lane {
     if (!this.#kept) worker.unref();
   }
 
-  #kept = false;
   /** Keeps the process alive (while the pool has calls in flight) or not. */
   keepAlive(keep) {
     this.#kept = keep;
@@ -63,15 +79,53 @@ export class Lane {
     else this.#worker.unref();
   }
 
-  /** Sends a call through the worker's MessagePort (moved buffers, large values). */
-  postCall(id, taskIndex, wire, tagged, transfer) {
-    this.portCalls++;
-    this.#worker.postMessage([id, taskIndex, wire, tagged], transfer);
+  /**
+   * Sends a call to this worker alone: the value (moved buffers, or too large
+   * for a slot) goes on the call port, announced by a PORT item in the ring.
+   */
+  sendDirect(id, taskIndex, wire, tagged, transfer) {
+    this.directCalls++;
+    this.#callPort.postMessage([wire, tagged], transfer);
+    if (this.#unannounced.length > 0 || this.calls.pushPort(id, taskIndex) === "full") {
+      this.#unannounced.push(id, taskIndex); // the ring is full: announce later, in order
+    }
+    this.calls.wakeConsumer();
+  }
+
+  /** Announces direct calls that waited for room in the ring (the pool calls this as it polls). */
+  announce() {
+    const pending = this.#unannounced;
+    let i = 0;
+    while (i < pending.length && this.calls.pushPort(pending[i], pending[i + 1]) === true) i += 2;
+    if (i > 0) {
+      pending.splice(0, i);
+      this.calls.wakeConsumer();
+    }
+  }
+
+  /** Reads this worker's results: settle(id, ok, wire, tagged) each. */
+  drainResults(settle) {
+    return this.results.drain((id, ok, wire, tagged) => {
+      if (wire === PORT) [wire, tagged] = receiveMessageOnPort(this.#resultPort).message;
+      settle(id, ok, wire, tagged);
+    });
+  }
+
+  /** Wakes the worker if it is parked; true if it was. */
+  wake() {
+    return this.calls.wakeConsumer();
+  }
+
+  isParked() {
+    return this.calls.isParked();
   }
 
   /** Stops the worker for good. */
   async close() {
     this.#closing = true;
+    this.calls.wakeConsumer();
     await this.#worker.terminate();
+    this.#callPort.close();
+    this.#resultPort.close();
   }
 }

@@ -65,21 +65,19 @@ class Pool {
   #pollScheduled = false;
   #emptyPolls = 0;
   #parked = false;
-  #threads;
+  /** Lanes whose worker loaded its tasks (or is still starting). */
+  #workingLanes;
   /** Queue claim position at the previous poll: no movement with a backlog wakes a worker. */
   #lastClaimed = 0;
   /** Called once when the last call in flight settles (shutdown with a delay). */
   #whenIdle = undefined;
 
   constructor(threads, tasks) {
-    this.#threads = threads;
+    this.#workingLanes = threads;
     // Workers spin briefly for the next call, but never more of them at once
     // than leaves the host a core of its own.
     const workerData = { tasks, queue: this.#queue.sab, spinMicros: 50, maxSpinners: Math.max(1, availableParallelism() - 1) };
     const events = {
-      onMessage: (lane, [id, ok, wire, tagged]) => {
-        this.#settle(id, ok, wire, tagged);
-      },
       onStartupFailed: (lane, message) => this.#laneFailed(lane, decode(message.wire, message.tagged)),
       onExit: (lane, code, cause) => this.#laneExited(lane, code, cause),
     };
@@ -114,7 +112,7 @@ class Pool {
     else if (this.#overflow.length > this.#overflowHead) this.#overflow.push(id, index, wire, tagged);
     else {
       const pushed = this.#queue.push(id, index, wire, tagged);
-      if (pushed === true) this.#queue.wakeIfAllParked(this.#threads);
+      if (pushed === true) this.#wakeIfAllParked();
       else if (pushed === "full") this.#overflow.push(id, index, wire, tagged);
       else this.#sendToPort(id, index, wire, tagged, transfer);
     }
@@ -122,10 +120,26 @@ class Pool {
     return call.promise;
   }
 
+  /** Sends a call to one worker (moved buffers, values too large for a slot). */
   #sendToPort(id, index, wire, tagged, transfer) {
     const lane = this.#portLane();
     this.#calls.get(id).lane = lane.number;
-    lane.postCall(id, index, wire, tagged, transfer);
+    lane.sendDirect(id, index, wire, tagged, transfer);
+  }
+
+  /**
+   * After a push: wakes a parked worker only when every working worker is
+   * parked. Tiny calls are best served by the workers already awake (waking
+   * one costs tens of microseconds and takes a core from the host); #drain
+   * wakes more when the awake ones make no progress (a slow task).
+   */
+  #wakeIfAllParked() {
+    if (this.#queue.parkedWorkers() >= this.#workingLanes) this.#wakeOne();
+  }
+
+  /** Wakes one parked worker, if any. */
+  #wakeOne() {
+    for (const lane of this.#lanes) if (lane.startupError === undefined && lane.wake()) return;
   }
 
   /** Moves calls that waited for room into the CallQueue, oldest first. */
@@ -148,15 +162,15 @@ class Pool {
       head = 0;
     }
     this.#overflowHead = head;
-    if (pushed > 0) this.#queue.wakeIfAllParked(this.#threads);
+    if (pushed > 0) this.#wakeIfAllParked();
   }
 
-  /** The working lane with the fewest calls sent to its port. */
+  /** The working lane with the fewest direct calls in flight. */
   #portLane() {
     let best;
     for (const lane of this.#lanes) {
       if (lane.startupError !== undefined) continue;
-      if (best === undefined || lane.portCalls < best.portCalls) best = lane;
+      if (best === undefined || lane.directCalls < best.directCalls) best = lane;
     }
     return best ?? this.#lanes[0];
   }
@@ -170,7 +184,7 @@ class Pool {
     const call = this.#calls.get(id);
     if (call === undefined) return;
     this.#calls.delete(id);
-    if (call.lane !== 0) this.#lanes[call.lane - 1].portCalls--;
+    if (call.lane !== 0) this.#lanes[call.lane - 1].directCalls--;
     if (this.#calls.size === 0) this.#becameIdle();
     const value = decode(wire, tagged);
     if (ok === 1) call.resolve(value);
@@ -193,10 +207,13 @@ class Pool {
 
   #drain() {
     const claimed = this.#queue.claimed();
-    if (claimed === this.#lastClaimed && this.#queue.backlog() > 0) this.#queue.wakeOne();
+    if (claimed === this.#lastClaimed && this.#queue.backlog() > 0) this.#wakeOne();
     this.#lastClaimed = claimed;
     let count = 0;
-    for (const lane of this.#lanes) count += lane.ring.drain(this.#settle);
+    for (const lane of this.#lanes) {
+      count += lane.drainResults(this.#settle);
+      lane.announce();
+    }
     if (this.#overflow.length > this.#overflowHead) this.#flushOverflow();
     return count;
   }
@@ -216,7 +233,7 @@ class Pool {
     const end = performance.now() + HOST_SPIN_MS;
     do {
       for (let i = 0; i < 32; i++) {
-        for (const lane of this.#lanes) if (lane.ring.hasResults()) return true;
+        for (const lane of this.#lanes) if (lane.results.hasItems()) return true;
       }
     } while (performance.now() < end);
     return false;
@@ -257,6 +274,7 @@ class Pool {
 
   #laneFailed(lane, error) {
     lane.startupError = error;
+    this.#workingLanes--;
     lane.close();
     this.#rejectWhere((call) => call.lane === lane.number, () => error);
     if (this.#allLanesFailed() !== undefined) {
@@ -267,12 +285,11 @@ class Pool {
   }
 
   #laneExited(lane, code, cause) {
-    lane.ring.drain(this.#settle); // results it wrote before dying still count
+    lane.drainResults(this.#settle); // results it wrote before dying still count
     this.#rejectWhere(
       (call, id) => call.lane === lane.number || (call.lane === 0 && this.#queue.ownerOf(id) === lane.number),
       () => Errors.workerExited(code, cause),
     );
-    lane.portCalls = 0;
   }
 
   #rejectWhere(matches, makeError) {

@@ -1,13 +1,14 @@
 // Entry point of every pool worker thread: imports the modules that define
-// the pool's tasks, then claims calls from the pool's shared CallQueue (or
-// receives them on its MessagePort when they carry moved buffers or do not
-// fit a slot), runs them and writes each result to its own ResultRing.
+// the pool's tasks, then runs the calls addressed to it (its own call ring)
+// and claims calls from the pool's shared CallQueue, and writes each result
+// to its own result ring. Values that move buffers or do not fit a slot come
+// and go on the worker's two MessagePorts, read synchronously.
 //
 // Waiting for work: after a burst the worker spins for a bounded time (only
 // when the machine has a core to spare and no async task is pending), then
 // parks with Atomics.waitAsync, which leaves its event loop free to run the
 // timers and promises of async tasks, and to be terminated.
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encode } from "../codec/encode.js";
 import { decode } from "../codec/decode.js";
@@ -17,8 +18,9 @@ import { isTask } from "./task.js";
 import { prepare } from "../codec/prepare.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
-import { CallQueue, Q_BELL, Q_PARKED } from "../transport/call-queue.js";
-import { ResultRing } from "../transport/result-ring.js";
+import { CallQueue } from "../transport/call-queue.js";
+import { PORT, SpscRing } from "../transport/spsc-ring.js";
+import { R_BELL } from "../transport/layout.js";
 
 globalThis[kInPoolWorker] = true;
 
@@ -27,7 +29,9 @@ const pause = Atomics.pause ?? (() => {});
 
 
 const queue = new CallQueue(workerData.queue);
-const ring = new ResultRing(workerData.ring);
+const calls = new SpscRing(workerData.calls);
+const results = new SpscRing(workerData.results);
+const { callPort, resultPort } = workerData;
 const lane = workerData.lane;
 const spinMs = workerData.spinMicros / 1000;
 /** Longest stretch of calls run before yielding to the event loop. */
@@ -35,7 +39,7 @@ const SLICE_MS = 2;
 
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
-/** Results waiting for room in the ResultRing, flat: id, ok, wire, tagged, ... */
+/** Results posted on the result port, waiting for room in the ring to be announced: id, ok, ... */
 const unwritten = [];
 let unwrittenHead = 0;
 let asyncPending = 0;
@@ -73,37 +77,28 @@ function post(id, ok, value) {
     ({ wire, tagged, transfer } = prepare(error, "result"));
   }
   const flag = ok ? 1 : 0;
-  if (transfer.length === 0) {
-    const written = unwritten.length === 0 ? ring.push(id, flag, wire, tagged) : "full";
-    if (written === true) {
-      queue.ringHost();
-      return;
-    }
-    if (written === "full") {
-      unwritten.push(id, flag, wire, tagged);
-      return;
-    }
+  if (unwritten.length === 0) {
+    const written = transfer.length === 0 ? results.push(id, flag, wire, tagged) : "large";
+    if (written === true) return queue.ringHost();
+    resultPort.postMessage([wire, tagged], transfer);
+    if (written === "large" && results.pushPort(id, flag) === true) return queue.ringHost();
+  } else {
+    resultPort.postMessage([wire, tagged], transfer);
   }
-  parentPort.postMessage([id, flag, wire, tagged], transfer);
+  // The ring is full: the value is on the port already; announce it later, in order.
+  unwritten.push(id, flag);
 }
 
 function writeUnwritten() {
   let head = unwrittenHead;
   const start = head;
-  while (head < unwritten.length) {
-    const written = ring.push(unwritten[head], unwritten[head + 1], unwritten[head + 2], unwritten[head + 3]);
-    if (written === "full") break;
-    if (written === "large") {
-      parentPort.postMessage([unwritten[head], unwritten[head + 1], unwritten[head + 2], unwritten[head + 3]]);
-    }
-    head += 4;
-  }
+  while (head < unwritten.length && results.pushPort(unwritten[head], unwritten[head + 1]) === true) head += 2;
   if (head === unwritten.length) {
     unwritten.length = 0;
     head = 0;
   }
   unwrittenHead = head;
-  if (head !== start || head === 0) queue.ringHost();
+  if (head !== start) queue.ringHost();
 }
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
@@ -126,6 +121,12 @@ function settleWithTimeout(promise, timeout) {
     () => new Promise(() => {}),
   );
   return Promise.race([promise, timer]).finally(() => controller.abort());
+}
+
+/** Runs a call from this worker's own ring (its value may wait on the call port). */
+function runDirect(id, index, wire, tagged) {
+  if (wire === PORT) [wire, tagged] = receiveMessageOnPort(callPort).message;
+  run(id, index, wire, tagged);
 }
 
 function run(id, index, wire, tagged) {
@@ -172,11 +173,14 @@ function work() {
   let ran = 0;
   for (;;) {
     if (unwritten.length > 0) writeUnwritten();
+    const direct = calls.drain(runDirect);
+    if (direct > 0) ran += direct;
     if (queue.pop(lane, run)) {
       ran++;
       if ((ran & 31) === 0 && performance.now() > sliceEnd) return schedule();
       continue;
     }
+    if (direct > 0) continue;
     if (ran > 0 && spinMs > 0 && asyncPending === 0 && spin()) continue;
     break;
   }
@@ -191,7 +195,7 @@ function spin() {
     const end = performance.now() + spinMs;
     do {
       for (let i = 0; i < 64; i++) {
-        if (queue.hasCalls()) return true;
+        if (queue.hasCalls() || calls.hasItems()) return true;
       }
       pause();
     } while (performance.now() < end);
@@ -202,35 +206,33 @@ function spin() {
 }
 
 function park() {
-  const i32 = queue.i32;
-  const bell = Atomics.load(i32, Q_BELL);
-  Atomics.add(i32, Q_PARKED, 1);
-  if (queue.hasCalls() || queue.stopped) {
-    Atomics.sub(i32, Q_PARKED, 1);
+  const bell = calls.bell();
+  calls.setParked(true);
+  queue.countParked(1);
+  const awake = () => {
+    calls.setParked(false);
+    queue.countParked(-1);
+  };
+  if (queue.hasCalls() || calls.hasItems() || queue.stopped) {
+    awake();
     return schedule();
   }
-  const waiting = Atomics.waitAsync(i32, Q_BELL, bell);
+  const waiting = Atomics.waitAsync(calls.i32, R_BELL, bell);
   const wake = () => {
-    Atomics.sub(i32, Q_PARKED, 1);
+    awake();
     work();
   };
   if (waiting.async) waiting.value.then(wake);
   else wake();
 }
 
-// Calls that carry moved buffers, or do not fit a slot, come as messages.
-const queued = [];
-let ready = false;
-parentPort.on("message", (message) => {
-  if (ready) run(message[0], message[1], message[2], message[3]);
-  else queued.push(message);
-});
+// A listener on the parent port keeps this worker alive while it waits
+// (a pending Atomics.waitAsync does not).
+parentPort.on("message", () => {});
 
 loadTasks(workerData.tasks).then(
   (loaded) => {
     tasks = loaded;
-    ready = true;
-    for (const message of queued.splice(0)) run(message[0], message[1], message[2], message[3]);
     work();
   },
   (error) => {

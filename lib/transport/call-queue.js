@@ -6,7 +6,7 @@
 // position with one compare-and-swap, so a worker busy with a slow task
 // simply claims nothing and the others take the calls.
 import {
-  CALL_QUEUE_SLOTS, OWNERS_AT, OWNER_MASK, Q_BELL, Q_DEQUEUE, Q_HOST_BELL, Q_HOST_PARKED, Q_PARKED,
+  CALL_QUEUE_SLOTS, OWNERS_AT, OWNER_MASK, Q_DEQUEUE, Q_HOST_BELL, Q_HOST_PARKED, Q_PARKED,
   Q_SPINNING, Q_STOP, S_ID, S_META, S_SEQ, SLOTS_AT, callQueueBytes,
 } from "./layout.js";
 import { SlotViews, isTagged, readValue, writeValue } from "./slot-value.js";
@@ -57,22 +57,14 @@ export class CallQueue {
     return Atomics.load(this.i32, Q_DEQUEUE);
   }
 
-  /**
-   * After a push: wakes a parked worker only when every worker is parked.
-   * Tiny calls are best served by the workers already awake (a woken worker
-   * costs tens of microseconds and competes with the host for a core); the
-   * host wakes more with wakeOne() when the awake ones make no progress.
-   */
-  wakeIfAllParked(threads) {
-    if (Atomics.load(this.i32, Q_PARKED) >= threads) this.wakeOne();
+  /** How many workers are parked right now. */
+  parkedWorkers() {
+    return Atomics.load(this.i32, Q_PARKED);
   }
 
-  /** Wakes one parked worker, if any. */
-  wakeOne() {
-    if (Atomics.load(this.i32, Q_PARKED) > 0) {
-      Atomics.add(this.i32, Q_BELL, 1);
-      Atomics.notify(this.i32, Q_BELL, 1);
-    }
+  /** Worker: counts itself parked (or awake again). */
+  countParked(delta) {
+    Atomics.add(this.i32, Q_PARKED, delta);
   }
 
   /**
@@ -135,8 +127,6 @@ export class CallQueue {
 
   stop() {
     Atomics.store(this.i32, Q_STOP, 1);
-    Atomics.add(this.i32, Q_BELL, 1);
-    Atomics.notify(this.i32, Q_BELL);
   }
 
   // ---- doorbells ----
@@ -150,4 +140,4 @@ export class CallQueue {
   }
 }
 
-export { Q_BELL, Q_PARKED, Q_HOST_BELL, Q_HOST_PARKED };
+export { Q_HOST_BELL, Q_HOST_PARKED };

@@ -1,7 +1,7 @@
 // The shared-memory layout of the transport, in one place.
 //
-// A pool owns one CallQueue (host → any worker) and each worker owns one
-// ResultRing (that worker → host). Both are arrays of fixed 128-byte slots in
+// A pool owns one CallQueue (host → any worker) and each worker owns two
+// SpscRings (its results → host; calls addressed to it alone ← host). Both are arrays of fixed 128-byte slots in
 // a SharedArrayBuffer, after a control area whose words sit on their own
 // 64-byte cache lines. A slot holds one call or result:
 //
@@ -9,8 +9,8 @@
 //         [3] value kind                  [4] byte length of the value's bytes
 //   f64 at byte 16: a number value;  bytes 24..127: string or serialized bytes
 //
-// Values that do not fit a slot (or that move ArrayBuffers) travel through the
-// worker's MessagePort instead; see slot-value.js.
+// Values that do not fit a slot (or that move ArrayBuffers) travel through a
+// MessagePort of the worker's, announced by a PORT item; see spsc-ring.js.
 
 export const SLOT_BYTES = 128;
 export const SLOT_INTS = SLOT_BYTES / 4;
@@ -29,19 +29,20 @@ const CONTROL_BYTES = 8 * 64;
 
 // CallQueue control words (int32 index)
 export const Q_DEQUEUE = 0 * LINE_INTS; // next position workers claim (CAS)
-export const Q_BELL = 1 * LINE_INTS; // bumped by the host to wake parked workers
-export const Q_PARKED = 2 * LINE_INTS; // workers parked on Q_BELL
+export const Q_PARKED = 2 * LINE_INTS; // workers parked (each on its own request ring's bell)
 export const Q_HOST_BELL = 3 * LINE_INTS; // bumped by workers to wake the host
 export const Q_HOST_PARKED = 4 * LINE_INTS; // 1 while the host waits on Q_HOST_BELL
 export const Q_STOP = 5 * LINE_INTS; // 1 once the pool shuts down
 export const Q_SPINNING = 6 * LINE_INTS; // workers spinning for calls right now
 
-// ResultRing control words
-export const R_HEAD = 0 * LINE_INTS; // next position the host reads
-export const R_TAIL = 1 * LINE_INTS; // next position the worker writes
+// SpscRing control words
+export const R_HEAD = 0 * LINE_INTS; // next position the consumer reads
+export const R_TAIL = 1 * LINE_INTS; // next position the producer writes
+export const R_PARKED = 2 * LINE_INTS; // 1 while the consumer waits on R_BELL
+export const R_BELL = 3 * LINE_INTS; // bumped by the producer to wake it
 
 export const CALL_QUEUE_SLOTS = 8192;
-export const RESULT_RING_SLOTS = 8192;
+export const RING_SLOTS = 8192;
 
 /**
  * Owner table: which worker claimed the call with id & OWNER_MASK, so the
@@ -55,8 +56,8 @@ export const OWNER_MASK = OWNER_SLOTS - 1;
 export function callQueueBytes() {
   return CONTROL_BYTES + CALL_QUEUE_SLOTS * SLOT_BYTES + OWNER_SLOTS * 4;
 }
-export function resultRingBytes() {
-  return CONTROL_BYTES + RESULT_RING_SLOTS * SLOT_BYTES;
+export function ringBytes() {
+  return CONTROL_BYTES + RING_SLOTS * SLOT_BYTES;
 }
 export const SLOTS_AT = CONTROL_BYTES;
 export const OWNERS_AT = CONTROL_BYTES + CALL_QUEUE_SLOTS * SLOT_BYTES;

@@ -16,6 +16,15 @@ export const K_UTF8 = 5;
 export const K_UTF16 = 6;
 export const K_SERIALIZED = 7; // tagged=false
 export const K_SERIALIZED_TAGGED = 8; // tagged=true (decode must revive it)
+export const K_PORT = 9; // the value travels on the ring's MessagePort
+
+/** What readValue returns for a PORT item. */
+export const PORT = Symbol("knitting.port");
+
+/** Marks the slot at `at` as a PORT item. */
+export function writePort(views, at) {
+  views.i32[(at >> 2) + S_KIND] = K_PORT;
+}
 
 /** Views over one SharedArrayBuffer, built once per buffer. */
 export class SlotViews {
@@ -101,6 +110,8 @@ export function readValue(views, at) {
       return null;
     case K_UNDEFINED:
       return undefined;
+    case K_PORT:
+      return PORT;
     default:
       // A private copy: deserialize must not read bytes the sender may reuse.
       return deserialize(Buffer.from(views.bytes.subarray(start, start + views.i32[i + S_LENGTH])));
