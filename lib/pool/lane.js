@@ -105,9 +105,11 @@ export class Lane {
 
   /** Reads this worker's results: settle(id, ok, wire, tagged) each. */
   drainResults(settle) {
-    return this.results.drain((id, ok, wire, tagged) => {
-      if (wire === PORT) [wire, tagged] = receiveMessageOnPort(this.#resultPort).message;
-      settle(id, ok, wire, tagged);
+    return this.results.drain((id, ok, wire) => {
+      if (wire === PORT) {
+        const [value, tagged] = receiveMessageOnPort(this.#resultPort).message;
+        settle(id, ok, value, tagged);
+      } else settle(id, ok, wire, false);
     });
   }
 

@@ -111,7 +111,7 @@ class Pool {
     if (transfer.length > 0) this.#sendToPort(id, index, wire, tagged, transfer);
     else if (this.#overflow.length > this.#overflowHead) this.#overflow.push(id, index, wire, tagged);
     else {
-      const pushed = this.#queue.push(id, index, wire, tagged);
+      const pushed = this.#queue.push(id, index, wire);
       if (pushed === true) this.#wakeIfAllParked();
       else if (pushed === "full") this.#overflow.push(id, index, wire, tagged);
       else this.#sendToPort(id, index, wire, tagged, transfer);
@@ -150,7 +150,7 @@ class Pool {
     while (head < overflow.length) {
       const id = overflow[head];
       if (this.#calls.has(id)) {
-        const result = this.#queue.push(id, overflow[head + 1], overflow[head + 2], overflow[head + 3]);
+        const result = this.#queue.push(id, overflow[head + 1], overflow[head + 2]);
         if (result === "full") break;
         if (result === "large") this.#sendToPort(id, overflow[head + 1], overflow[head + 2], overflow[head + 3], []);
         else pushed++;

@@ -78,7 +78,7 @@ function post(id, ok, value) {
   }
   const flag = ok ? 1 : 0;
   if (unwritten.length === 0) {
-    const written = transfer.length === 0 ? results.push(id, flag, wire, tagged) : "large";
+    const written = transfer.length === 0 ? results.push(id, flag, wire) : "large";
     if (written === true) return queue.ringHost();
     resultPort.postMessage([wire, tagged], transfer);
     if (written === "large" && results.pushPort(id, flag) === true) return queue.ringHost();
@@ -124,9 +124,11 @@ function settleWithTimeout(promise, timeout) {
 }
 
 /** Runs a call from this worker's own ring (its value may wait on the call port). */
-function runDirect(id, index, wire, tagged) {
-  if (wire === PORT) [wire, tagged] = receiveMessageOnPort(callPort).message;
-  run(id, index, wire, tagged);
+function runDirect(id, index, wire) {
+  if (wire === PORT) {
+    const [value, tagged] = receiveMessageOnPort(callPort).message;
+    run(id, index, value, tagged);
+  } else run(id, index, wire, false);
 }
 
 function run(id, index, wire, tagged) {

@@ -9,7 +9,7 @@ import {
   CALL_QUEUE_SLOTS, OWNERS_AT, OWNER_MASK, Q_DEQUEUE, Q_HOST_BELL, Q_HOST_PARKED, Q_PARKED,
   Q_SPINNING, Q_STOP, S_ID, S_META, S_SEQ, SLOTS_AT, callQueueBytes,
 } from "./layout.js";
-import { SlotViews, isTagged, readValue, writeValue } from "./slot-value.js";
+import { SlotViews, readValue, writeValue } from "./slot-value.js";
 
 const MASK = CALL_QUEUE_SLOTS - 1;
 
@@ -31,14 +31,14 @@ export class CallQueue {
 
   /**
    * Publishes a call. Returns "full" when every slot is taken, "large" when
-   * the value does not fit a slot, or true.
+   * the value is not a primitive that fits a slot, or true.
    */
-  push(id, taskIndex, wire, tagged) {
+  push(id, taskIndex, wire) {
     const pos = this.enqueue;
     const at = this.views.at(pos & MASK);
     const i = at >> 2;
     if (Atomics.load(this.i32, i + S_SEQ) !== pos) return "full";
-    if (!writeValue(this.views, at, wire, tagged)) return "large";
+    if (!writeValue(this.views, at, wire)) return "large";
     this.i32[i + S_ID] = id;
     this.i32[i + S_META] = taskIndex;
     this.owners[id & OWNER_MASK] = 0;
@@ -91,7 +91,7 @@ export class CallQueue {
 
   /**
    * Claims the next call, if any, for worker `lane` (1-based) and passes it to
-   * `run(id, taskIndex, wire, tagged)`. Returns false when the queue is empty.
+   * `run(id, taskIndex, wire, false)`. Returns false when the queue is empty.
    */
   pop(lane, run) {
     const i32 = this.i32;
@@ -106,10 +106,9 @@ export class CallQueue {
       const id = i32[i + S_ID];
       const taskIndex = i32[i + S_META];
       const wire = readValue(this.views, at);
-      const tagged = isTagged(this.views, at);
       this.owners[id & OWNER_MASK] = lane;
       Atomics.store(i32, i + S_SEQ, (pos + CALL_QUEUE_SLOTS) | 0);
-      run(id, taskIndex, wire, tagged);
+      run(id, taskIndex, wire, false);
       return true;
     }
   }

@@ -13,7 +13,7 @@
 // a worker parks on its own bell, so the host can wake exactly the worker a
 // call is addressed to.
 import { R_BELL, R_HEAD, R_PARKED, R_TAIL, RING_SLOTS, S_ID, S_META, SLOTS_AT, ringBytes } from "./layout.js";
-import { PORT, SlotViews, isTagged, readValue, writePort, writeValue } from "./slot-value.js";
+import { PORT, SlotViews, readValue, writePort, writeValue } from "./slot-value.js";
 
 const MASK = RING_SLOTS - 1;
 
@@ -28,12 +28,12 @@ export class SpscRing {
 
   // ---- producer ----
 
-  /** Writes an item. Returns "full", "large" (use pushPort) or true. */
-  push(id, meta, wire, tagged) {
+  /** Writes an item. Returns "full", "large" (use pushPort: not a primitive that fits) or true. */
+  push(id, meta, wire) {
     const tail = this.tail;
     if (((tail - Atomics.load(this.i32, R_HEAD)) | 0) >= RING_SLOTS) return "full";
     const at = this.views.at(tail & MASK);
-    if (!writeValue(this.views, at, wire, tagged)) return "large";
+    if (!writeValue(this.views, at, wire)) return "large";
     this.#publish(at, id, meta);
     return true;
   }
@@ -59,8 +59,8 @@ export class SpscRing {
   // ---- consumer ----
 
   /**
-   * Reads every item written so far: each(id, meta, wire, tagged), where wire
-   * is PORT for a PORT item. Returns how many.
+   * Reads every item written so far: each(id, meta, wire), where wire is PORT
+   * for a PORT item. Returns how many.
    */
   drain(each) {
     const tail = Atomics.load(this.i32, R_TAIL);
@@ -72,13 +72,12 @@ export class SpscRing {
       const id = this.i32[i + S_ID];
       const meta = this.i32[i + S_META];
       const wire = readValue(this.views, at);
-      const tagged = isTagged(this.views, at);
       head = (head + 1) | 0;
       count++;
       // Free the slot before running the item: the item may produce more.
       this.head = head;
       Atomics.store(this.i32, R_HEAD, head);
-      each(id, meta, wire, tagged);
+      each(id, meta, wire);
     }
     return count;
   }
