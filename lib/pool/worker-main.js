@@ -21,6 +21,7 @@ import { BufferReference } from "../buffer-reference/buffer-reference.js";
 import { CallQueue } from "../transport/call-queue.js";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
 import { R_BELL } from "../transport/layout.js";
+import { fitsInSlot } from "../transport/slot-value.js";
 
 globalThis[kInPoolWorker] = true;
 
@@ -39,7 +40,7 @@ const SLICE_MS = 2;
 
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
-/** Results posted on the result port, waiting for room in the ring to be announced: id, ok, ... */
+/** Results waiting for room in the result ring, in order: id, ok, wire (PORT: already on the port), ... */
 const unwritten = [];
 let unwrittenHead = 0;
 let asyncPending = 0;
@@ -80,19 +81,27 @@ function post(id, ok, value) {
   if (unwritten.length === 0) {
     const written = transfer.length === 0 ? results.push(id, flag, wire) : "large";
     if (written === true) return queue.ringHost();
-    resultPort.postMessage([wire, tagged], transfer);
-    if (written === "large" && results.pushPort(id, flag) === true) return queue.ringHost();
-  } else {
-    resultPort.postMessage([wire, tagged], transfer);
+    if (written === "large") {
+      resultPort.postMessage([wire, tagged], transfer);
+      if (results.pushPort(id, flag) === true) return queue.ringHost();
+      return void unwritten.push(id, flag, PORT);
+    }
   }
-  // The ring is full: the value is on the port already; announce it later, in order.
-  unwritten.push(id, flag);
+  // The ring is full: keep the result to write later, in order. A value that
+  // needs the port is posted now, so port messages keep the order of their items.
+  if (transfer.length === 0 && fitsInSlot(wire)) return void unwritten.push(id, flag, wire);
+  resultPort.postMessage([wire, tagged], transfer);
+  unwritten.push(id, flag, PORT);
 }
 
 function writeUnwritten() {
   let head = unwrittenHead;
   const start = head;
-  while (head < unwritten.length && results.pushPort(unwritten[head], unwritten[head + 1]) === true) head += 2;
+  while (head < unwritten.length) {
+    const [id, flag, wire] = [unwritten[head], unwritten[head + 1], unwritten[head + 2]];
+    if ((wire === PORT ? results.pushPort(id, flag) : results.push(id, flag, wire)) !== true) break;
+    head += 3;
+  }
   if (head === unwritten.length) {
     unwritten.length = 0;
     head = 0;

@@ -39,6 +39,20 @@ export class SlotViews {
   }
 }
 
+/** Whether writeValue would store `wire` (a primitive that fits a slot). */
+export function fitsInSlot(wire) {
+  switch (typeof wire) {
+    case "number":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "string":
+      return wire.length * 2 <= VALUE_CAPACITY || (wire.length * 3 <= VALUE_CAPACITY && wire.isWellFormed());
+    default:
+      return wire === null;
+  }
+}
+
 /**
  * Stores `wire` at slot byte offset `at`. Returns false (writing nothing
  * useful) when it is not a primitive that fits, so the caller takes the

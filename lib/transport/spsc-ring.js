@@ -74,10 +74,13 @@ export class SpscRing {
       const wire = readValue(this.views, at);
       head = (head + 1) | 0;
       count++;
-      // Free the slot before running the item: the item may produce more.
+      each(id, meta, wire);
+    }
+    // One store per batch: the producer reads R_HEAD only when it runs out
+    // of room, and a store per item would bounce its cache line between cores.
+    if (count > 0) {
       this.head = head;
       Atomics.store(this.i32, R_HEAD, head);
-      each(id, meta, wire);
     }
     return count;
   }
