@@ -48,6 +48,8 @@ function workerStub(names, href) {
 
 /** Empty polls for results before the host parks on its doorbell. */
 const POLL_LIMIT = 32;
+/** While calls wait to be claimed, the parked host looks again this often. */
+const BACKLOG_RECHECK_MS = 1;
 /** How long one empty poll spins for a result before yielding the event loop. */
 const HOST_SPIN_MS = 0.005;
 
@@ -249,8 +251,13 @@ class Pool {
       if (this.#calls.size > 0) this.#schedulePoll();
       return;
     }
+    // Calls still waiting to be claimed: the awake workers may all be busy
+    // with slow tasks. Wake a parked one, and look again soon rather than
+    // only when a result rings the bell.
+    const backlog = this.#queue.backlog() > 0 || this.#overflow.length > this.#overflowHead;
+    if (backlog) this.#wakeOne();
     this.#parked = true;
-    const waiting = Atomics.waitAsync(i32, Q_HOST_BELL, bell);
+    const waiting = Atomics.waitAsync(i32, Q_HOST_BELL, bell, backlog ? BACKLOG_RECHECK_MS : Infinity);
     const wake = () => {
       this.#emptyPolls = 0;
       this.#poll();
