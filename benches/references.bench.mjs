@@ -7,7 +7,9 @@
 //   (b) "in place": the task flips byte 0 of its input and returns the input
 //                   (knitting: `return ref`; piscina / worker_threads: the same
 //                   ArrayBuffer in the transfer list)
-// One call at a time; each number is the median of the per-call times (ms).
+// Every contender has one worker thread of its own (the two knitting contenders
+// a 1-thread pool each). One call at a time; each number is the median of the
+// per-call times (ms).
 // The timed region is: wrap or mark the source for moving, the call, and
 // reading two bytes of the result (every contender checks them). Sources are
 // allocated and filled between timed calls; knitting's result references are
@@ -47,37 +49,45 @@ function checkInPlace(bytes, size, fill) {
   }
 }
 
-// ---- contenders: { new(src, fill), inPlace(src, fill) } → a promise of what `done` gets ----
+// ---- contenders: { new(src, fill), inPlace(src, fill), done?(result), destroy() } ----
 
-async function knitting() {
-  const pool = createPool({ threads: 1 })({ invertRefTask, invertBytesTask, touchRefTask, touchBytesTask, whereTask });
+/** Each knitting contender gets a pool (and worker) of its own, as piscina and worker_threads do. */
+async function knitting(tasks) {
+  const pool = createPool({ threads: 1 })({ ...tasks, whereTask });
   if ((await pool.call.whereTask()) === threadId) throw new Error("knitting ran on the host thread");
-  const release = (ref) => ref.release();
+  return pool;
+}
+
+async function knittingRef() {
+  const pool = await knitting({ invertRefTask, touchRefTask });
   return {
-    ref: {
-      new: async (src, fill) => {
-        const size = src.length;
-        const ref = await pool.call.invertRefTask(new BufferReference(src));
-        checkNew(ref.toUint8Array(), size, fill);
-        return ref;
-      },
-      inPlace: async (src, fill) => {
-        const size = src.length;
-        const ref = await pool.call.touchRefTask(new BufferReference(src));
-        checkInPlace(ref.toUint8Array(), size, fill);
-        return ref;
-      },
-      done: release,
+    new: async (src, fill) => {
+      const size = src.length;
+      const ref = await pool.call.invertRefTask(new BufferReference(src));
+      checkNew(ref.toUint8Array(), size, fill);
+      return ref;
     },
-    bytes: {
-      new: async (src, fill) => {
-        const size = src.length;
-        checkNew(await pool.call.invertBytesTask(src), size, fill);
-      },
-      inPlace: async (src, fill) => {
-        const size = src.length;
-        checkInPlace(await pool.call.touchBytesTask(src), size, fill);
-      },
+    inPlace: async (src, fill) => {
+      const size = src.length;
+      const ref = await pool.call.touchRefTask(new BufferReference(src));
+      checkInPlace(ref.toUint8Array(), size, fill);
+      return ref;
+    },
+    done: (ref) => ref.release(),
+    destroy: () => pool.shutdown(),
+  };
+}
+
+async function knittingBytes() {
+  const pool = await knitting({ invertBytesTask, touchBytesTask });
+  return {
+    new: async (src, fill) => {
+      const size = src.length;
+      checkNew(await pool.call.invertBytesTask(src), size, fill);
+    },
+    inPlace: async (src, fill) => {
+      const size = src.length;
+      checkInPlace(await pool.call.touchBytesTask(src), size, fill);
     },
     destroy: () => pool.shutdown(),
   };
@@ -88,15 +98,13 @@ async function piscina() {
   const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1 });
   if ((await pool.run(null, { name: "where" })) === threadId) throw new Error("piscina ran on the host thread");
   return {
-    move: {
-      new: async (src, fill) => {
-        const size = src.length;
-        checkNew(await pool.run(Piscina.move(src), { name: "invert" }), size, fill);
-      },
-      inPlace: async (src, fill) => {
-        const size = src.length;
-        checkInPlace(await pool.run(Piscina.move(src), { name: "touch" }), size, fill);
-      },
+    new: async (src, fill) => {
+      const size = src.length;
+      checkNew(await pool.run(Piscina.move(src), { name: "invert" }), size, fill);
+    },
+    inPlace: async (src, fill) => {
+      const size = src.length;
+      checkInPlace(await pool.run(Piscina.move(src), { name: "touch" }), size, fill);
     },
     destroy: () => pool.destroy(),
   };
@@ -116,15 +124,13 @@ async function workerThreads() {
   };
   if ((await send("where")) === threadId) throw new Error("worker_threads ran on the host thread");
   return {
-    move: {
-      new: async (src, fill) => {
-        const size = src.length;
-        checkNew(await send("invert", src), size, fill);
-      },
-      inPlace: async (src, fill) => {
-        const size = src.length;
-        checkInPlace(await send("touch", src), size, fill);
-      },
+    new: async (src, fill) => {
+      const size = src.length;
+      checkNew(await send("invert", src), size, fill);
+    },
+    inPlace: async (src, fill) => {
+      const size = src.length;
+      checkInPlace(await send("touch", src), size, fill);
     },
     destroy: () => worker.terminate(),
   };
@@ -152,14 +158,11 @@ const median = (samples) => {
 };
 
 printEnvironment("BufferReference round trips: knitting vs plain Uint8Array, piscina and worker_threads (transfer lists)");
-const k = await knitting();
-const p = await piscina();
-const w = await workerThreads();
 const contenders = [
-  ["knitting ref", k.ref], // BufferReference argument and result (moved)
-  ["knitting u8", k.bytes], // plain Uint8Array argument and result (copied)
-  ["piscina move", p.move], // Piscina.move() both ways (transfer lists)
-  ["worker_threads move", w.move], // postMessage with transfer lists both ways
+  ["knitting ref", await knittingRef()], // BufferReference argument and result (moved)
+  ["knitting u8", await knittingBytes()], // plain Uint8Array argument and result (copied)
+  ["piscina move", await piscina()], // Piscina.move() both ways (transfer lists)
+  ["worker_threads move", await workerThreads()], // postMessage with transfer lists both ways
 ];
 
 const results = {}; // kind → size → [median ms per contender]
@@ -178,7 +181,7 @@ for (const kind of ["new", "inPlace"]) {
   }
   console.log(`done: (${kind === "new" ? "a" : "b"})`);
 }
-await Promise.all([k.destroy(), p.destroy(), w.destroy()]);
+await Promise.all(contenders.map(([, contender]) => contender.destroy()));
 
 const names = contenders.map(([name]) => name);
 const ms = (x) => x.toFixed(3);

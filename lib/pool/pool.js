@@ -65,6 +65,7 @@ class Pool {
   #closed = false;
   #shutdown = undefined;
   #pollScheduled = false;
+  #spinNext = false;
   #emptyPolls = 0;
   #parked = false;
   /** Lanes whose worker loaded its tasks (or is still starting). */
@@ -203,7 +204,10 @@ class Pool {
   #schedulePoll(soon = false) {
     if (this.#pollScheduled || this.#parked) return;
     this.#pollScheduled = true;
-    if (soon) queueMicrotask(this.#poll);
+    if (soon) {
+      this.#spinNext = true;
+      queueMicrotask(this.#poll);
+    }
     else setImmediate(this.#poll);
   }
 
@@ -223,7 +227,11 @@ class Pool {
   #poll = () => {
     this.#pollScheduled = false;
     this.#parked = false;
-    if (this.#drain() > 0 || (this.#spinForResults() && this.#drain() > 0)) this.#emptyPolls = 0;
+    // Only the first poll after a call spins (a caller awaiting one call at a
+    // time); later polls just take turns with the event loop, then park.
+    const spin = this.#spinNext;
+    this.#spinNext = false;
+    if (this.#drain() > 0 || (spin && this.#spinForResults() && this.#drain() > 0)) this.#emptyPolls = 0;
     else this.#emptyPolls++;
     if (this.#calls.size === 0) return;
     if (this.#emptyPolls < POLL_LIMIT) return this.#schedulePoll();
