@@ -49,12 +49,14 @@ pub fn address_of(env: Env, value: Unknown) -> Result<BigInt> {
     "napi_is_arraybuffer",
   )?;
   check(
+    // SAFETY: as above: a live handle of this call and a valid out pointer.
     unsafe { sys::napi_is_typedarray(env.raw(), raw, &mut is_typed_array) },
     "napi_is_typedarray",
   )?;
   if is_buffer {
     let mut length = 0;
     check(
+      // SAFETY: `raw` is an ArrayBuffer (checked just above); out pointers are valid locals.
       unsafe { sys::napi_get_arraybuffer_info(env.raw(), raw, &mut data, &mut length) },
       "napi_get_arraybuffer_info",
     )?;
@@ -64,6 +66,7 @@ pub fn address_of(env: Env, value: Unknown) -> Result<BigInt> {
     let mut buffer = ptr::null_mut();
     let mut offset = 0;
     check(
+      // SAFETY: `raw` is a typed array (checked just above); out pointers are valid locals.
       unsafe {
         sys::napi_get_typedarray_info(
           env.raw(),
@@ -82,6 +85,7 @@ pub fn address_of(env: Env, value: Unknown) -> Result<BigInt> {
     let mut buffer = ptr::null_mut();
     let mut offset = 0;
     check(
+      // SAFETY: N-API checks that `raw` is a DataView and fails otherwise; out pointers are valid locals.
       unsafe {
         sys::napi_get_dataview_info(
           env.raw(),
