@@ -8,7 +8,7 @@ const NO_TRANSFER = Object.freeze([]);
 /** One reused result: read its fields before the next call. */
 const prepared = { wire: undefined, tagged: false, transfer: NO_TRANSFER };
 
-export function isPlainPrimitive(value) {
+function isPlainPrimitive(value) {
   const type = typeof value;
   return type === "number" || type === "string" || type === "boolean" || type === "undefined" || value === null;
 }

@@ -10,7 +10,6 @@
 // timers and promises of async tasks, and to be terminated.
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
-import { encode } from "../codec/encode.js";
 import { decode } from "../codec/decode.js";
 import { Errors } from "../errors.js";
 import { kInPoolWorker } from "../symbols.js";
@@ -98,7 +97,9 @@ function writeUnwritten() {
   let head = unwrittenHead;
   const start = head;
   while (head < unwritten.length) {
-    const [id, flag, wire] = [unwritten[head], unwritten[head + 1], unwritten[head + 2]];
+    const id = unwritten[head];
+    const flag = unwritten[head + 1];
+    const wire = unwritten[head + 2];
     if ((wire === PORT ? results.pushPort(id, flag) : results.push(id, flag, wire)) !== true) break;
     head += 3;
   }
@@ -247,7 +248,7 @@ loadTasks(workerData.tasks).then(
     work();
   },
   (error) => {
-    const { wire, tagged } = encode(error, []);
+    const { wire, tagged } = prepare(error, "error");
     parentPort.postMessage({ type: "startup-failed", wire, tagged });
   },
 );

@@ -13,7 +13,6 @@
 // MessagePort of the worker's, announced by a PORT item; see spsc-ring.js.
 
 export const SLOT_BYTES = 128;
-export const SLOT_INTS = SLOT_BYTES / 4;
 export const VALUE_BYTES_AT = 24;
 export const VALUE_CAPACITY = SLOT_BYTES - VALUE_BYTES_AT;
 

@@ -110,10 +110,6 @@ export class SpscRing {
     return false;
   }
 
-  isParked() {
-    return Atomics.load(this.i32, R_PARKED) === 1;
-  }
-
   /** Consumer: the bell value to wait on, read before the last check for work. */
   bell() {
     return Atomics.load(this.i32, R_BELL);
