@@ -21,6 +21,7 @@ import { CallQueue } from "../transport/call-queue.js";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
 import { R_BELL } from "../transport/layout.js";
 import { fitsInSlot } from "../transport/slot-value.js";
+import { ResultBacklog } from "../transport/result-backlog.js";
 
 globalThis[kInPoolWorker] = true;
 
@@ -39,9 +40,8 @@ const SLICE_MS = 2;
 
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
-/** Results waiting for room in the result ring, in order: id, ok, wire (PORT: already on the port), ... */
-const unwritten = [];
-let unwrittenHead = 0;
+/** Results waiting for room in the result ring. */
+const unwritten = new ResultBacklog();
 let asyncPending = 0;
 
 async function loadTasks(entries) {
@@ -77,7 +77,7 @@ function post(id, ok, value) {
     ({ wire, tagged, transfer } = prepare(error, "result"));
   }
   const flag = ok ? 1 : 0;
-  if (unwritten.length === 0) {
+  if (unwritten.size === 0) {
     const written = transfer.length === 0 ? results.push(id, flag, wire) : "large";
     if (written === true) return queue.ringHost();
     if (written === "large") {
@@ -94,21 +94,7 @@ function post(id, ok, value) {
 }
 
 function writeUnwritten() {
-  let head = unwrittenHead;
-  const start = head;
-  while (head < unwritten.length) {
-    const id = unwritten[head];
-    const flag = unwritten[head + 1];
-    const wire = unwritten[head + 2];
-    if ((wire === PORT ? results.pushPort(id, flag) : results.push(id, flag, wire)) !== true) break;
-    head += 3;
-  }
-  if (head === unwritten.length) {
-    unwritten.length = 0;
-    head = 0;
-  }
-  unwrittenHead = head;
-  if (head !== start) queue.ringHost();
+  if (unwritten.flushInto(results)) queue.ringHost();
 }
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
@@ -205,7 +191,7 @@ function work() {
   const sliceEnd = performance.now() + SLICE_MS;
   let ran = 0;
   for (;;) {
-    if (unwritten.length > 0) writeUnwritten();
+    if (unwritten.size > 0) writeUnwritten();
     const direct = calls.drain(runDirect);
     if (direct > 0) ran += direct;
     if (queue.pop(lane, run)) {
@@ -217,7 +203,7 @@ function work() {
     if (ran > 0 && spinMs > 0 && asyncPending === 0 && spin()) continue;
     break;
   }
-  if (unwritten.length > 0) return schedule(); // the host is draining; try again soon
+  if (unwritten.size > 0) return schedule(); // the host is draining; try again soon
   park();
 }
 
