@@ -165,6 +165,12 @@ const contenders = [
   ["worker_threads move", await workerThreads()], // postMessage with transfer lists both ways
 ];
 
+// Warm every contender's code (host and worker) before the first timed size,
+// so the 8 KiB rows measure transports rather than the JIT's first minutes.
+for (const [, contender] of contenders) {
+  for (const kind of ["new", "inPlace"]) await measure(contender, kind, 8 * KiB, 0, 300, []);
+}
+
 const results = {}; // kind → size → [median ms per contender]
 for (const kind of ["new", "inPlace"]) {
   results[kind] = new Map();
