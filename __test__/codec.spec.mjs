@@ -198,6 +198,8 @@ test("an Error keeps name, message, stack, code and its cause chain", (t) => {
   t.is(back.cause.code, "E_BAD");
   t.is(back.cause.stack, middle.stack);
   t.is(back.cause.cause.name, "RangeError");
+  t.true(back.cause.cause instanceof RangeError, "a built-in error class survives");
+  t.false(back.cause instanceof ValidationError, "a user class does not: it arrives as an Error with its name");
   t.is(back.cause.cause.stack, root.stack);
   t.false("cause" in back.cause.cause);
   t.false("code" in back);
@@ -212,6 +214,7 @@ test("Error causes that are not Errors follow the normal rules, or become string
   loop.cause = loop;
   t.is(rt(loop).cause, "Error: loop");
   t.is(rt({ error: new TypeError("nested") }).error.name, "TypeError");
+  t.true(rt({ error: new TypeError("nested") }).error instanceof TypeError);
 });
 
 // ---- Envelope -----------------------------------------------------------------

@@ -104,6 +104,23 @@ test("a task timeout rejects with ERR_KNITTING_TASK_TIMEOUT, or resolves with th
   t.is(await pool.call.echo("still serving"), "still serving");
 });
 
+test("importTask takes every timeout form: the default, maybe and error reach the workers", async (t) => {
+  const href = "./fixtures/tasks.mjs";
+  const name = "neverSettles";
+  using pool = createPool({ threads: 1 })({
+    withDefault: importTask({ href, name, timeout: { time: 20, default: "fallback" } }),
+    withMaybe: importTask({ href, name, timeout: { time: 20, maybe: true } }),
+    withError: importTask({ href, name, timeout: { time: 20, error: new RangeError("too slow") } }),
+    withNumber: importTask({ href, name, timeout: 20 }),
+  });
+  t.is(await pool.call.withDefault(), "fallback");
+  t.is(await pool.call.withMaybe(), undefined);
+  await t.throwsAsync(pool.call.withError(), { instanceOf: RangeError, message: "too slow" });
+  await t.throwsAsync(pool.call.withNumber(), { code: "ERR_KNITTING_TASK_TIMEOUT" });
+  const error = t.throws(() => importTask({ href, name, timeout: { time: 20, default: () => 1 } }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.regex(error.message, /structured-cloneable/);
+});
+
 test("an unsupported result rejects that call only", async (t) => {
   using pool = createPool()({ returnsFunction: tasks.returnsFunction, returnsMap: tasks.returnsMap, echo });
   await t.throwsAsync(pool.call.returnsFunction(), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD" });

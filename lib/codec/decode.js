@@ -66,10 +66,19 @@ function reviveNode(kind, node) {
   }
 }
 
-/** A plain Error with the sender's name, message, stack, cause and code. */
+/** The built-in error classes a revived error keeps (as structured clone does). */
+const builtinErrors = new Map(
+  [EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((C) => [C.name, C]),
+);
+
+/**
+ * An Error with the sender's name, message, stack, cause and code: of the
+ * built-in class of that name (TypeError, RangeError, ...), else a plain Error.
+ */
 function reviveError(node) {
-  const error = "c" in node ? new Error(node.m, { cause: revive(node.c) }) : new Error(node.m);
-  if (node.n !== undefined && node.n !== "Error") {
+  const ErrorClass = builtinErrors.get(node.n) ?? Error;
+  const error = "c" in node ? new ErrorClass(node.m, { cause: revive(node.c) }) : new ErrorClass(node.m);
+  if (node.n !== undefined && node.n !== ErrorClass.name) {
     defineProperty(error, "name", { value: node.n, writable: true, configurable: true });
   }
   defineProperty(error, "stack", { value: node.s, writable: true, configurable: true });

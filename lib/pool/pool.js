@@ -22,7 +22,9 @@ function describeTasks(tasks, callerHref) {
       if (isTask(value)) {
         const href = value.href ?? callerHref;
         if (href === undefined) throw Errors.invalidTask(`cannot tell which module defines task "${name}"; define it in a module file`);
-        const timeout = typeof value.timeout === "number" ? value.timeout : undefined;
+        // A task() definition carries its timeout in the module the workers
+        // import; only importTask's has to travel with the description.
+        const timeout = value.imported === true ? value.timeout : undefined;
         return { name, href, exportName: value.exportName ?? name, at: value.at, timeout };
       }
       if (typeof value === "function") {

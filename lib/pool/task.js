@@ -55,6 +55,16 @@ export function importTask({ href, name = "default", timeout } = {}) {
   if (typeof href !== "string" || href === "") throw Errors.invalidTask("importTask({ href }) needs a non-empty module URL or path");
   if (typeof name !== "string" || name === "") throw Errors.invalidTask("importTask({ name }) must be a non-empty export name");
   validateTimeout(timeout);
+  // The workers get this timeout by structured clone (they do not run this
+  // call), so its default or error must survive one.
+  try {
+    structuredClone(timeout);
+  } catch (cause) {
+    throw Errors.invalidOption(
+      `importTask timeout is sent to the workers, so its default or error must be structured-cloneable (${cause.message}); ` +
+        "define the task with task({ f, timeout }) in its module to use any value",
+    );
+  }
   const base = callerModuleUrl();
   return { href: new URL(href, base).href, exportName: name, timeout, at: -1, imported: true, [kTask]: true };
 }
