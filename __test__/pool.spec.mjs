@@ -62,6 +62,16 @@ test("many calls in flight all resolve, in any order", async (t) => {
   t.true(results.every((value, i) => value === i + 1));
 });
 
+test("more calls in flight than a worker's rings hold all resolve (calls and results wait their turn)", async (t) => {
+  // Arrays travel on the worker's port, announced in its 8,192-slot call ring;
+  // one worker and 20,000 calls fill the ring, and then its result ring.
+  using pool = createPool({ threads: 1 })({ add });
+  for (let round = 0; round < 3; round++) {
+    const results = await Promise.all(Array.from({ length: 20_000 }, (_, i) => pool.call.add([i, round])));
+    t.true(results.every((value, i) => value === i + round));
+  }
+});
+
 test("with two threads a slow call does not hold up the others", async (t) => {
   using pool = createPool({ threads: 2 })({ spin, whereAmI });
   // Both workers are up and have answered at least once.

@@ -1,7 +1,7 @@
 // The shared-memory transport pieces on their own, without threads.
 import test from "ava";
 import { SpscRing } from "../lib/transport/spsc-ring.js";
-import { ResultBacklog } from "../lib/transport/result-backlog.js";
+import { RingBacklog } from "../lib/transport/ring-backlog.js";
 import { RING_SLOTS } from "../lib/transport/layout.js";
 
 const drainAll = (ring) => {
@@ -10,9 +10,9 @@ const drainAll = (ring) => {
   return items;
 };
 
-test("a backlog flush that writes every waiting result says so, so the worker rings the host", (t) => {
+test("a backlog flush that writes every waiting item says so, so the consumer is woken", (t) => {
   const ring = new SpscRing();
-  const backlog = new ResultBacklog();
+  const backlog = new RingBacklog();
   backlog.push(1, 1, 10);
   backlog.push(2, 0, "no");
   t.true(backlog.flushInto(ring)); // a false here left a parked host waiting forever
@@ -27,7 +27,7 @@ test("a backlog flush that writes every waiting result says so, so the worker ri
 test("a backlog keeps what the full ring has no room for, in order, until the host drains", (t) => {
   const ring = new SpscRing();
   for (let id = 0; id < RING_SLOTS; id++) t.is(ring.push(id, 1, id), true);
-  const backlog = new ResultBacklog();
+  const backlog = new RingBacklog();
   for (let id = RING_SLOTS; id < RING_SLOTS + 3; id++) backlog.push(id, 1, id);
   t.false(backlog.flushInto(ring));
   t.is(backlog.size, 3);

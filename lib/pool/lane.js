@@ -5,6 +5,7 @@
 // is closing or the worker could not even load its tasks.
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
+import { RingBacklog } from "../transport/ring-backlog.js";
 
 const workerMain = new URL("./worker-main.js", import.meta.url);
 
@@ -23,8 +24,8 @@ export class Lane {
   startupError = undefined;
   /** Calls addressed to this lane (not through the shared queue) still in flight. */
   directCalls = 0;
-  /** Direct calls posted on the port but not yet in the ring (it was full): id, taskIndex, ... */
-  #unannounced = [];
+  /** Direct calls posted on the port but not yet announced in the ring (it was full). */
+  #unannounced = new RingBacklog();
 
   /**
    * @param {number} number 1-based, as the CallQueue's owner table records it
@@ -64,7 +65,7 @@ export class Lane {
         this.calls.reset();
         this.results.reset();
         this.directCalls = 0;
-        this.#unannounced.length = 0;
+        this.#unannounced.clear();
         this.#start();
       }
     });
@@ -86,21 +87,15 @@ export class Lane {
   sendDirect(id, taskIndex, wire, tagged, transfer) {
     this.directCalls++;
     this.#callPort.postMessage([wire, tagged], transfer);
-    if (this.#unannounced.length > 0 || this.calls.pushPort(id, taskIndex) === "full") {
-      this.#unannounced.push(id, taskIndex); // the ring is full: announce later, in order
+    if (this.#unannounced.size > 0 || this.calls.pushPort(id, taskIndex) === "full") {
+      this.#unannounced.push(id, taskIndex, PORT); // the ring is full: announce later, in order
     }
     this.calls.wakeConsumer();
   }
 
   /** Announces direct calls that waited for room in the ring (the pool calls this as it polls). */
   announce() {
-    const pending = this.#unannounced;
-    let i = 0;
-    while (i < pending.length && this.calls.pushPort(pending[i], pending[i + 1]) === true) i += 2;
-    if (i > 0) {
-      pending.splice(0, i);
-      this.calls.wakeConsumer();
-    }
+    if (this.#unannounced.size > 0 && this.#unannounced.flushInto(this.calls)) this.calls.wakeConsumer();
   }
 
   /** Reads this worker's results: settle(id, ok, wire, tagged) each. */

@@ -21,7 +21,7 @@ import { CallQueue } from "../transport/call-queue.js";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
 import { R_BELL } from "../transport/layout.js";
 import { fitsInSlot } from "../transport/slot-value.js";
-import { ResultBacklog } from "../transport/result-backlog.js";
+import { RingBacklog } from "../transport/ring-backlog.js";
 
 globalThis[kInPoolWorker] = true;
 
@@ -41,7 +41,7 @@ const SLICE_MS = 2;
 /** @type {{ f: Function, timeout: unknown }[]} */
 let tasks = [];
 /** Results waiting for room in the result ring. */
-const unwritten = new ResultBacklog();
+const unwritten = new RingBacklog();
 let asyncPending = 0;
 
 async function loadTasks(entries) {
