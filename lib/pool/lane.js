@@ -95,7 +95,7 @@ export class Lane {
 
   /** Announces direct calls that waited for room in the ring (the pool calls this as it polls). */
   announce() {
-    if (this.#unannounced.size > 0 && this.#unannounced.flushInto(this.calls)) this.calls.wakeConsumer();
+    if (this.#unannounced.flushInto(this.calls)) this.calls.wakeConsumer();
   }
 
   /** Reads this worker's results: settle(id, ok, wire, tagged) each. */

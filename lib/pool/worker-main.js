@@ -93,9 +93,6 @@ function post(id, ok, value) {
   unwritten.push(id, flag, PORT);
 }
 
-function writeUnwritten() {
-  if (unwritten.flushInto(results)) queue.ringHost();
-}
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
 function releaseInput(arg) {
@@ -191,7 +188,7 @@ function work() {
   const sliceEnd = performance.now() + SLICE_MS;
   let ran = 0;
   for (;;) {
-    if (unwritten.size > 0) writeUnwritten();
+    if (unwritten.flushInto(results)) queue.ringHost();
     const direct = calls.drain(runDirect);
     if (direct > 0) ran += direct;
     if (queue.pop(lane, run)) {

@@ -30,6 +30,7 @@ export class RingBacklog {
   flushInto(ring) {
     const items = this.#items;
     const start = this.#head;
+    if (start === items.length) return false;
     let head = start;
     while (head < items.length) {
       const id = items[head];
