@@ -59,6 +59,33 @@ test("plain objects and arrays, nested, small and large", async (t) => {
   t.deepEqual(await roundTrip([1, "a", [2, [3]]]), [1, "a", [2, [3]]]);
 });
 
+test("objects arrive exactly whether or not JSON could carry them (-0, NaN, holes, undefined, __proto__ keys, lone surrogates)", async (t) => {
+  const withProtoKey = JSON.parse('{"__proto__": {"x": 1}, "y": 2}'); // an own key named __proto__
+  const values = [
+    { n: -0 },
+    { n: NaN, m: Infinity, k: -Infinity },
+    { u: undefined, v: 1 },
+    [1, , 3], // a hole
+    [undefined, null],
+    withProtoKey,
+    { s: "lone \ud800 surrogate", t: "\u2028 \u0000 \"quoted\"" },
+    { big: 2 ** 60, small: 5e-324, neg: -1.5e300 },
+    { deep: { deeper: { deepest: [[[{ x: "y" }]]] } } },
+    { "1": "integer-like key", a: "order", "0": "kept" },
+  ];
+  for (const value of values) {
+    const back = await roundTrip(value);
+    t.deepEqual(back, value);
+    t.deepEqual(Object.keys(back), Object.keys(value), "same keys, same order");
+  }
+  t.true(Object.is((await roundTrip({ n: -0 })).n, -0));
+  t.true(Object.hasOwn(await roundTrip([1, , 3]), 1) === false, "a hole stays a hole");
+  t.true(Object.hasOwn(await roundTrip({ u: undefined }), "u"), "an undefined member stays");
+  const protoBack = await roundTrip(withProtoKey);
+  t.true(Object.hasOwn(protoBack, "__proto__"), "__proto__ stays an own key");
+  t.is(Object.getPrototypeOf(protoBack), Object.prototype);
+});
+
 test("Date, and Symbol.for symbols", async (t) => {
   const date = new Date("2026-11-24T10:00:00Z");
   const back = await roundTrip(date);

@@ -95,6 +95,11 @@ export const Errors = {
   detachedPayload: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Detached ArrayBuffer at ${at}: its bytes were already moved or freed. Send a buffer (or view) that still holds its bytes.`),
+  uncloneable: (cause) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload: the engine could not copy this value (${cause?.message ?? String(cause)}). ` +
+        "Send plain data: objects and arrays of primitives, typed arrays, Dates, Errors.",
+      { cause }),
   nestedBufferReference: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload type BufferReference at ${at}: a BufferReference cannot be nested inside another value. ` +

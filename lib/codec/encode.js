@@ -39,6 +39,7 @@ export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 const { isArray } = Array;
 const { getPrototypeOf, keys: objectKeys, hasOwn, defineProperty } = Object;
 const ObjectPrototype = Object.prototype;
+const ArrayPrototype = Array.prototype;
 const {
   isArrayBuffer, isSharedArrayBuffer, isArrayBufferView, isDataView, isDate, isNativeError, isProxy,
   isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp,
@@ -59,27 +60,29 @@ const TYPED_ARRAYS = new Map(
  * @param {unknown} value the argument or result to send
  * @param {ArrayBuffer[]} transferList receives the ArrayBuffers to move
  * @param {string} [label] name of the value in error paths ("arg", "result", ...)
- * @returns {{ wire: unknown, tagged: boolean }} tagged=false: the receiver can use the wire as it arrives
+ * @returns {{ wire: unknown, tagged: boolean, shared: boolean, json: boolean }} tagged=false: the
+ *   receiver can use the wire as it arrives; shared: the wire holds a SharedArrayBuffer (structured
+ *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly
  */
 export function encode(value, transferList, label = "arg") {
   const type = typeof value;
   if (value === null || (type !== "object" && type !== "symbol" && type !== "function")) {
-    return { wire: value, tagged: false };
+    return { wire: value, tagged: false, shared: false, json: false };
   }
   const walk = acquire();
   walk.transfer = transferList;
   try {
     if (value instanceof BufferReference) {
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
-      return { wire: referenceNode(value, transferList), tagged: true };
+      return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false };
     }
     if (value instanceof Envelope) {
       const node = envelopeNode(value, walk, true);
       if (node.p instanceof BufferReference) node.p = referenceNode(node.p, transferList);
-      return { wire: node, tagged: true };
+      return { wire: node, tagged: true, shared: walk.shared, json: false };
     }
     const wire = encodeValue(value, walk);
-    return { wire, tagged: walk.tagged };
+    return { wire, tagged: walk.tagged, shared: walk.shared, json: walk.json && !walk.tagged };
   } catch (error) {
     if (error instanceof Rejection) throw error.make(formatPath(label, error.path));
     throw error;
@@ -128,6 +131,10 @@ class Walk {
   depth = 0;
   deep = null;
   tagged = false;
+  /** A SharedArrayBuffer is part of the value. */
+  shared = false;
+  /** Only plain objects, arrays, strings, booleans, null and finite numbers other than -0 so far. */
+  json = true;
   inheritedKeys = false;
   /** The caller's transfer list (engine copies are moved with it). */
   transfer = null;
@@ -137,6 +144,8 @@ function acquire() {
   const walk = spare ?? new Walk();
   spare = null;
   walk.inheritedKeys = hasEnumerableKeys(ObjectPrototype);
+  // JSON.stringify would call a toJSON someone added to these prototypes.
+  walk.json = ObjectPrototype.toJSON === undefined && ArrayPrototype.toJSON === undefined;
   return walk;
 }
 function hasEnumerableKeys(object) {
@@ -148,6 +157,8 @@ function release(walk) {
   walk.depth = 0;
   walk.deep = null;
   walk.tagged = false;
+  walk.shared = false;
+  walk.json = true;
   walk.transfer = null;
   spare = walk;
 }
@@ -189,7 +200,15 @@ function encodeValue(value, walk) {
       const name = read(value, "name");
       throw new Rejection((at) => Errors.functionPayload(typeof name === "string" ? name : "", at));
     }
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      // NaN, ±Infinity and -0 do not survive JSON.
+      if (value !== value || value === Infinity || value === -Infinity || (value === 0 && 1 / value < 0)) walk.json = false;
+      return value;
     default:
+      walk.json = false; // undefined (also array holes), bigint
       return value;
   }
 }
@@ -201,12 +220,17 @@ function encodeObject(object, walk) {
   }
   const proto = getPrototypeOf(object);
   if ((proto === ObjectPrototype || proto === null) && !isProxy(object)) return encodePlain(object, walk);
+  walk.json = false;
   if (isArrayBufferView(object)) return isDataView(object) ? copyDataView(object, proto, walk) : copyTypedArray(object, proto, walk);
   if (isArrayBuffer(object)) {
     if (bufferDetached.call(object)) throw new Rejection((at) => Errors.detachedPayload(at));
     return bufferByteLength.call(object) >= ENGINE_COPY_MIN ? engineCopy(new Uint8Array(object), walk) : object;
   }
-  if (isSharedArrayBuffer(object) || isDate(object)) return object;
+  if (isSharedArrayBuffer(object)) {
+    walk.shared = true;
+    return object;
+  }
+  if (isDate(object)) return object;
   if (object instanceof Envelope) return envelopeNode(object, walk, false);
   if (object instanceof BufferReference) throw new Rejection((at) => Errors.nestedBufferReference(at));
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
@@ -419,7 +443,9 @@ function envelopeNode(envelope, walk, top) {
   } else if (payload instanceof BufferReference) {
     if (!top) throw withKey(new Rejection((at) => Errors.nestedBufferReference(at)), "payload");
     if (payload.released) throw withKey(new Rejection((at) => Errors.releasedPayload(at)), "payload");
-  } else if (!isSharedArrayBuffer(payload)) {
+  } else if (isSharedArrayBuffer(payload)) {
+    walk.shared = true;
+  } else {
     const type = typeName(payload);
     throw withKey(new Rejection((at) => Errors.envelopePayload(type, at)), "payload");
   }

@@ -6,7 +6,7 @@ import { encode } from "./encode.js";
 const NO_TRANSFER = Object.freeze([]);
 
 /** One reused result: read its fields before the next call. */
-const prepared = { wire: undefined, tagged: false, transfer: NO_TRANSFER };
+const prepared = { wire: undefined, tagged: false, shared: false, json: false, transfer: NO_TRANSFER };
 
 function isPlainPrimitive(value) {
   const type = typeof value;
@@ -14,20 +14,24 @@ function isPlainPrimitive(value) {
 }
 
 /**
- * Encodes `value` for sending: { wire, tagged, transfer } (a shared object,
- * valid until the next call). Throws what encode() throws.
+ * Encodes `value` for sending: { wire, tagged, shared, json, transfer } (a shared
+ * object, valid until the next call). Throws what encode() throws.
  */
 export function prepare(value, label) {
   if (isPlainPrimitive(value)) {
     prepared.wire = value;
     prepared.tagged = false;
+    prepared.shared = false;
+    prepared.json = false;
     prepared.transfer = NO_TRANSFER;
     return prepared;
   }
   const transfer = [];
-  const { wire, tagged } = encode(value, transfer, label);
+  const { wire, tagged, shared, json } = encode(value, transfer, label);
   prepared.wire = wire;
   prepared.tagged = tagged;
+  prepared.shared = shared;
+  prepared.json = json;
   prepared.transfer = transfer;
   return prepared;
 }

@@ -1,47 +1,112 @@
-// The calls in flight, by id. Ids are handed out in sequence, so an array
-// indexed by the low bits of the id is a perfect hash while fewer calls than
-// its length are in flight; it doubles when a slot is still taken. Cheaper
-// than a Map on the hot path (no hashing, no rehash of 100k-entry tables).
+// The calls in flight, by handle. A handle is a small integer reused once
+// its call settles (a free list), so the table is as large as the most calls
+// ever in flight at once, never as large as the number of calls made. Each
+// call also gets a serial number, so that a late answer for a handle's
+// previous call is recognised and ignored.
+//
+// Struct of arrays: a call costs its promise and nothing else on the heap
+// (its flags, serial and task live in typed arrays; only a call whose value
+// waits on the host keeps that value here).
+
+/** Flags of a call. */
+export const Flag = Object.freeze({
+  /** Its value waits on the host until a worker takes the call (moves or shares memory, or no room). */
+  HELD: 1,
+  /** The host posted the held value to a worker. */
+  DELIVERED: 2,
+  /** Its value is serialized bytes (not a primitive). */
+  SERIALIZED: 4,
+  /** The wire carries tag nodes (decode with tagged = true). */
+  TAGGED: 8,
+  /** Its value is a string: a long one, or JSON text (with JSON). */
+  TEXT: 16,
+  /** Its value is the JSON text of the wire. */
+  JSON: 32,
+});
 
 export class CallTable {
-  #slots = new Array(1024).fill(undefined);
-  #mask = 1023;
+  /** handle → { promise, resolve, reject } (undefined: free) */
+  #resolvers = [];
+  #free = [];
+  #nextSerial = 0;
+  serials = new Int32Array(1024);
+  tasks = new Int32Array(1024);
+  flags = new Uint8Array(1024);
+  /** handle → the value to send, while it waits on the host (queue full, or held) */
+  values = [];
+  /** handle → the buffers to move with a held value */
+  transfers = [];
   size = 0;
 
-  /** `call` must have an `id` field equal to `id`. */
-  set(id, call) {
-    while (this.#slots[id & this.#mask] !== undefined) this.#grow();
-    this.#slots[id & this.#mask] = call;
+  /** One more than the highest handle handed out so far. */
+  get capacity() {
+    return this.#resolvers.length;
+  }
+
+  /** Registers a call of task `task`; returns its handle. */
+  add(task, flags) {
+    const handle = this.#free.length > 0 ? this.#free.pop() : this.#grow();
+    this.#resolvers[handle] = Promise.withResolvers();
+    this.#nextSerial = (this.#nextSerial + 1) | 0;
+    this.serials[handle] = this.#nextSerial;
+    this.tasks[handle] = task;
+    this.flags[handle] = flags;
     this.size++;
-  }
-
-  get(id) {
-    const call = this.#slots[id & this.#mask];
-    return call !== undefined && call.id === id ? call : undefined;
-  }
-
-  has(id) {
-    return this.get(id) !== undefined;
-  }
-
-  delete(id) {
-    const index = id & this.#mask;
-    const call = this.#slots[index];
-    if (call === undefined || call.id !== id) return false;
-    this.#slots[index] = undefined;
-    this.size--;
-    return true;
-  }
-
-  /** Every call in flight (a snapshot, safe to delete from while iterating). */
-  values() {
-    return this.#slots.filter((call) => call !== undefined);
+    return handle;
   }
 
   #grow() {
-    const old = this.#slots;
-    this.#mask = old.length * 2 - 1;
-    this.#slots = new Array(old.length * 2).fill(undefined);
-    for (const call of old) if (call !== undefined) this.#slots[call.id & this.#mask] = call;
+    const handle = this.#resolvers.length;
+    // Grown together and densely: writing far past the end of an array makes
+    // V8 switch it to slow dictionary elements.
+    this.#resolvers.push(undefined);
+    this.values.push(undefined);
+    this.transfers.push(undefined);
+    if (handle === this.serials.length) {
+      for (const name of ["serials", "tasks", "flags"]) {
+        const bigger = new this[name].constructor(this[name].length * 2);
+        bigger.set(this[name]);
+        this[name] = bigger;
+      }
+    }
+    return handle;
+  }
+
+  promise(handle) {
+    return this.#resolvers[handle].promise;
+  }
+
+  /** Whether `handle` is in flight and belongs to the call with `serial`. */
+  live(handle, serial) {
+    return this.#resolvers[handle] !== undefined && this.serials[handle] === serial;
+  }
+
+  /** Whether `handle` is in flight. */
+  inFlight(handle) {
+    return this.#resolvers[handle] !== undefined;
+  }
+
+  /** Settles the call and frees its handle. */
+  settle(handle, ok, value) {
+    const { resolve, reject } = this.#resolvers[handle];
+    this.delete(handle);
+    if (ok) resolve(value);
+    else reject(value);
+  }
+
+  /** Frees the call's handle without settling it. */
+  delete(handle) {
+    this.#resolvers[handle] = undefined;
+    this.values[handle] = undefined;
+    this.transfers[handle] = undefined;
+    this.#free.push(handle);
+    this.size--;
+  }
+
+  /** The handles of every call in flight (a snapshot). */
+  handles() {
+    const handles = [];
+    for (let handle = 0; handle < this.#resolvers.length; handle++) if (this.#resolvers[handle] !== undefined) handles.push(handle);
+    return handles;
   }
 }

@@ -1,13 +1,13 @@
-// One lane of a pool: a worker thread, its two rings (calls addressed to it,
-// its results) and the MessagePorts that carry what does not fit a slot. The
-// lane reports what happens to its worker (a failed start, an exit) to the
-// pool, which owns the calls; it replaces a worker that dies, unless the pool
-// is closing or the worker could not even load its tasks.
+// One lane of a pool: a worker thread, its result ring and the two
+// MessagePorts that carry what does not fit a slot (calls the host hands over,
+// results that are not small primitives). The lane reports what happens to its
+// worker (a failed start, an exit) to the pool; it replaces a worker that dies,
+// unless the pool is closing or the worker could not even load its tasks.
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
-import { RingBacklog } from "../transport/ring-backlog.js";
+import { F_JSON, F_TAGGED } from "../transport/slot-value.js";
 
-const workerMain = new URL("./worker-main.js", import.meta.url);
+const workerMain = new URL("../worker/main.js", import.meta.url);
 
 export class Lane {
   /** @type {Worker} */
@@ -22,22 +22,17 @@ export class Lane {
   #resultPort;
   /** Set when the worker could not load its tasks: this lane is out of service. */
   startupError = undefined;
-  /** Calls addressed to this lane (not through the shared queue) still in flight. */
-  directCalls = 0;
-  /** Direct calls posted on the port but not yet announced in the ring (it was full). */
-  #unannounced = new RingBacklog();
 
   /**
-   * @param {number} number 1-based, as the CallQueue's owner table records it
+   * @param {number} number 1-based, as the worker's seat and the claims table name it
    * @param {object} workerData what every worker of the pool is given
    * @param {{ onStartupFailed(lane, message), onExit(lane, code, cause) }} events
    */
   constructor(number, workerData, events) {
     this.number = number;
-    this.calls = new SpscRing();
     this.results = new SpscRing();
     this.#events = events;
-    this.#workerData = { ...workerData, calls: this.calls.sab, results: this.results.sab, lane: number };
+    this.#workerData = { ...workerData, results: this.results.sab, lane: number };
     this.#start();
   }
 
@@ -62,14 +57,11 @@ export class Lane {
       if (worker !== this.#worker || this.#closing) return;
       this.#events.onExit(this, code, this.#crash);
       if (this.startupError === undefined) {
-        this.calls.reset();
         this.results.reset();
-        this.directCalls = 0;
-        this.#unannounced.clear();
         this.#start();
       }
     });
-    // After the listeners: adding a "message" listener refs the port again.
+    // After the listeners: adding a "message" listener refs the worker again.
     if (!this.#kept) worker.unref();
   }
 
@@ -80,25 +72,12 @@ export class Lane {
     else this.#worker.unref();
   }
 
-  /**
-   * Sends a call to this worker alone: the value (moved buffers, or too large
-   * for a slot) goes on the call port, announced by a PORT item in the ring.
-   */
-  sendDirect(id, taskIndex, wire, tagged, transfer) {
-    this.directCalls++;
-    this.#callPort.postMessage([wire, tagged], transfer);
-    if (this.#unannounced.size > 0 || this.calls.pushPort(id, taskIndex) === "full") {
-      this.#unannounced.push(id, taskIndex, PORT); // the ring is full: announce later, in order
-    }
-    this.calls.wakeConsumer();
+  /** Posts a call to this worker (its seat is TAKEN): [handle, serial, taskIndex, payload, tagged, serialized]. */
+  post(message, transfer) {
+    this.#callPort.postMessage(message, transfer);
   }
 
-  /** Announces direct calls that waited for room in the ring (the pool calls this as it polls). */
-  announce() {
-    if (this.#unannounced.flushInto(this.calls)) this.calls.wakeConsumer();
-  }
-
-  /** Reads this worker's results: settle(id, ok, wire, tagged) each. */
+  /** Reads this worker's results: settle(handle, serial, ok, wire, tagged) each (JSON text already parsed). */
   drainResults(settle) {
     this.#settle = settle;
     return this.results.drain(this.#eachResult);
@@ -106,22 +85,23 @@ export class Lane {
 
   #settle;
   /** One callback for every drain (no closure per poll on the hot path). */
-  #eachResult = (id, ok, wire) => {
+  #eachResult = (handle, serial, ok, wire, flags) => {
     if (wire === PORT) {
-      const [value, tagged] = receiveMessageOnPort(this.#resultPort).message;
-      this.#settle(id, ok, value, tagged);
-    } else this.#settle(id, ok, wire, false);
+      wire = receiveMessageOnPort(this.#resultPort).message;
+      if (flags & F_JSON) {
+        try {
+          wire = JSON.parse(wire);
+        } catch (error) {
+          return this.#settle(handle, serial, 0, error, false);
+        }
+      }
+    }
+    this.#settle(handle, serial, ok, wire, (flags & F_TAGGED) !== 0);
   };
-
-  /** Wakes the worker if it is parked; true if it was. */
-  wake() {
-    return this.calls.wakeConsumer();
-  }
 
   /** Stops the worker for good. */
   async close() {
     this.#closing = true;
-    this.calls.wakeConsumer();
     await this.#worker.terminate();
     this.#callPort.close();
     this.#resultPort.close();

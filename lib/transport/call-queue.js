@@ -1,142 +1,231 @@
 // The pool's call queue: one producer (the host) and many consumers (the
-// workers), over shared memory. A bounded queue in the style of Dmitry
-// Vyukov's MPMC ring: each slot carries a sequence number that says whether
-// it is free for position p (seq == p), holds the call for position p
-// (seq == p + 1), or was consumed (seq == p + SLOTS). Workers claim a
-// position with one compare-and-swap, so a worker busy with a slow task
-// simply claims nothing and the others take the calls.
+// workers), over shared memory. Every call goes through it, whatever its
+// argument, so any idle worker can take any call and a worker busy with a
+// slow task simply takes nothing.
+//
+// A bounded queue in the style of Dmitry Vyukov's MPMC ring: each slot carries
+// a sequence number that says whether it is free for position p (seq == p),
+// holds the call for position p (seq == p + 1), or was consumed
+// (seq == p + SLOTS). A worker claims a position with one compare-and-swap,
+// reads the call (its bytes, in the slot or the arena), then releases the slot.
+//
+// Who started which call is kept per call handle in the claims table (a
+// growable SharedArrayBuffer): two words per handle, the serial of the call
+// that was claimed and the worker that claimed it, written by that worker
+// (lane first, then serial). A handle's entry names a call only if the serial
+// is that call's, so entries never need clearing, the host writes nothing
+// there on the hot path, and a worker's death is attributed exactly whatever
+// the number of calls in flight or made.
+import { CALL_QUEUE_SLOTS, CLAIMS_INITIAL, CLAIMS_MAX, NOT_STARTED, Q_DEQUEUE, Q_OVERFLOW, Q_STOP, S_HANDLE, S_META, S_SEQ, S_SERIAL, VALUE_CAPACITY } from "./layout.js";
 import {
-  CALL_QUEUE_SLOTS, OWNERS_AT, OWNER_MASK, Q_DEQUEUE, Q_HOST_BELL, Q_HOST_PARKED, Q_PARKED,
-  Q_SPINNING, Q_STOP, S_ID, S_META, S_SEQ, SLOTS_AT, callQueueBytes,
-} from "./layout.js";
-import { SlotViews, readValue, writeValue } from "./slot-value.js";
+  K_ARENA, K_HELD, K_UTF16_ARENA, K_UTF8_ARENA, SlotViews, readTagged, readValue, utf8Safe, writeArenaRef, writeElsewhere,
+  writeSerialized, writeText, writeValue,
+} from "./slot-value.js";
+import { PayloadArena } from "./payload-arena.js";
 
 const MASK = CALL_QUEUE_SLOTS - 1;
 
+/** What pop returns when it left a call to an idle worker. */
+export const DECLINED = "declined";
+
+/**
+ * What the host pushes: a primitive that fits a slot, a string (long, or JSON
+ * text with F_JSON), serialized bytes, or nothing (the value is held on the host).
+ */
+export const Payload = Object.freeze({ PRIMITIVE: 0, TEXT: 1, SERIALIZED: 2, HELD: 3 });
+
+/**
+ * A held call's value, when the host delivers it on the worker's call port
+ * ([handle, serial, taskIndex, value, tagged, form]): the wire itself
+ * (structured clone carried it), serialized bytes, or JSON text.
+ */
+export const Form = Object.freeze({ WIRE: 0, SERIALIZED: 1, JSON: 2 });
+
 export class CallQueue {
-  /** @param {SharedArrayBuffer} [shared] an existing queue (workers); omitted, a new one (host) */
-  constructor(shared) {
-    const sab = shared ?? new SharedArrayBuffer(callQueueBytes());
-    this.sab = sab;
-    this.views = new SlotViews(sab, SLOTS_AT);
+  /**
+   * @param {Int32Array} control the pool's control words
+   * @param {{ queue: SharedArrayBuffer, arena: SharedArrayBuffer, claims: SharedArrayBuffer }} [shared]
+   *   an existing queue (workers); omitted, a new one (host)
+   */
+  constructor(control, shared) {
+    this.control = control;
+    this.views = new SlotViews(shared?.queue ?? new SharedArrayBuffer(CALL_QUEUE_SLOTS * 128), 0);
     this.i32 = this.views.i32;
-    this.owners = new Int32Array(sab, OWNERS_AT);
+    this.arena = new PayloadArena(shared?.arena);
+    this.claimsSab = shared?.claims ?? new SharedArrayBuffer(CLAIMS_INITIAL * 4, { maxByteLength: CLAIMS_MAX * 4 });
+    // A fixed-length view, made again when the buffer grows: a length-tracking
+    // view of a growable buffer measured ~5x slower per access.
+    this.claims = new Int32Array(this.claimsSab, 0, this.claimsSab.byteLength / 4);
+    this.claimsLength = this.claims.length;
     this.enqueue = 0; // host only
     if (shared === undefined) {
       for (let p = 0; p < CALL_QUEUE_SLOTS; p++) this.i32[this.views.at(p) >> 2] = p;
     }
   }
 
+  /** What a worker needs to open the same queue. */
+  get shared() {
+    return { queue: this.views.i32.buffer, arena: this.arena.sab, claims: this.claimsSab };
+  }
+
   // ---- host side ----
 
+  /** Host: makes room in the claims table for handles below `count`. */
+  ensureHandles(count) {
+    if (count * 2 <= this.claimsLength) return;
+    const needed = count * 8;
+    let size = this.claimsSab.byteLength;
+    while (size < needed) size *= 2;
+    if (size > this.claimsSab.maxByteLength) throw new RangeError(`knitting: more than ${CLAIMS_MAX / 2} calls in flight`);
+    this.claimsSab.grow(size);
+    this.claims = new Int32Array(this.claimsSab, 0, size / 4);
+    this.claimsLength = size / 4;
+  }
+
+  /** Worker: a handle beyond the view means the host grew the table; look again. */
+  #claimsFor(handle) {
+    if (handle * 2 + 1 >= this.claimsLength) {
+      this.claims = new Int32Array(this.claimsSab, 0, this.claimsSab.byteLength / 4);
+      this.claimsLength = this.claims.length;
+    }
+    return this.claims;
+  }
+
+  /** Records that worker `lane` started call (handle, serial). */
+  #claim(handle, serial, lane) {
+    const claims = this.#claimsFor(handle);
+    // A plain store, published by the atomic store after it: whoever sees the
+    // serial (Atomics.load) sees this lane too.
+    claims[handle * 2 + 1] = lane;
+    Atomics.store(claims, handle * 2, serial);
+  }
+
   /**
-   * Publishes a call. Returns "full" when every slot is taken, "large" when
-   * the value is not a primitive that fits a slot, or true.
+   * Publishes a call: `kind` and `value` as Payload says, `flags` the slot
+   * flags (F_TAGGED, F_JSON). Returns false when every slot is
+   * taken (try again after workers have claimed some), or "held" when the
+   * value found no room in the arena (keep it on the host and push the call
+   * again as HELD).
    */
-  push(id, taskIndex, wire) {
+  push(handle, serial, taskIndex, kind, value, flags) {
     const pos = this.enqueue;
-    const at = this.views.at(pos & MASK);
+    const views = this.views;
+    const at = views.at(pos & MASK);
     const i = at >> 2;
-    if (Atomics.load(this.i32, i + S_SEQ) !== pos) return "full";
-    if (!writeValue(this.views, at, wire)) return "large";
-    this.i32[i + S_ID] = id;
+    if (Atomics.load(this.i32, i + S_SEQ) !== pos) return false;
+    if (kind === Payload.PRIMITIVE) writeValue(views, at, value);
+    else if (kind === Payload.HELD) writeElsewhere(views, at, K_HELD, flags);
+    else if (kind === Payload.TEXT) {
+      if (!writeText(views, at, value, flags)) {
+        const utf16 = !utf8Safe(value, flags);
+        const stored = this.arena.storeText(value, utf16, pos, this.#released);
+        if (stored === undefined) return "held";
+        writeArenaRef(views, at, utf16 ? K_UTF16_ARENA : K_UTF8_ARENA, stored[0], stored[1], flags);
+      }
+    } else if (value.length <= VALUE_CAPACITY) writeSerialized(views, at, value, flags);
+    else {
+      const offset = this.arena.store(value, pos, this.#released);
+      if (offset < 0) return "held";
+      writeArenaRef(views, at, K_ARENA, offset, value.length, flags);
+    }
+    this.i32[i + S_HANDLE] = handle;
+    this.i32[i + S_SERIAL] = serial;
     this.i32[i + S_META] = taskIndex;
-    this.owners[id & OWNER_MASK] = 0;
     Atomics.store(this.i32, i + S_SEQ, (pos + 1) | 0);
     this.enqueue = (pos + 1) | 0;
     return true;
   }
 
+  /** Whether a worker has released the slot of queue position `pos` (read its value). */
+  #released = (pos) => ((Atomics.load(this.i32, (this.views.at(pos & MASK) >> 2) + S_SEQ) - pos - CALL_QUEUE_SLOTS) | 0) >= 0;
+
   /** Calls published but not yet claimed. */
   backlog() {
-    return (this.enqueue - Atomics.load(this.i32, Q_DEQUEUE)) | 0;
+    return (this.enqueue - Atomics.load(this.control, Q_DEQUEUE)) | 0;
   }
 
-  /** Position of the next call to be claimed (moves as workers make progress). */
-  claimed() {
-    return Atomics.load(this.i32, Q_DEQUEUE);
+  /** The worker (1-based lane number) that started call (handle, serial), or 0. */
+  startedBy(handle, serial) {
+    const claims = this.#claimsFor(handle);
+    return Atomics.load(claims, handle * 2) === serial ? Atomics.load(claims, handle * 2 + 1) : NOT_STARTED;
   }
 
-  /** How many workers are parked right now. */
-  parkedWorkers() {
-    return Atomics.load(this.i32, Q_PARKED);
+  /** Host: records that `lane` starts call (handle, serial) (a call the host delivers itself). */
+  markStarted(handle, serial, lane) {
+    this.#claim(handle, serial, lane);
   }
 
-  /** Worker: counts itself parked (or awake again). */
-  countParked(delta) {
-    Atomics.add(this.i32, Q_PARKED, delta);
-  }
-
-  /**
-   * Worker: asks to spin for calls. At most `limit` workers spin at once, so
-   * spinning never takes the cores the host and the busy workers need.
-   * Returns false when the limit is reached; call endSpin() after a true.
-   */
-  beginSpin(limit) {
-    if (Atomics.add(this.i32, Q_SPINNING, 1) < limit) return true;
-    Atomics.sub(this.i32, Q_SPINNING, 1);
-    return false;
-  }
-
-  endSpin() {
-    Atomics.sub(this.i32, Q_SPINNING, 1);
-  }
-
-  /** The worker (1-based lane number) that claimed call `id`, or 0. */
-  ownerOf(id) {
-    return this.owners[id & OWNER_MASK];
+  /** Host: call (handle, serial) was not started after all (its value is still on the host). */
+  markNotStarted(handle, serial) {
+    Atomics.store(this.#claimsFor(handle), handle * 2, ~serial);
   }
 
   // ---- worker side ----
 
   /**
    * Claims the next call, if any, for worker `lane` (1-based) and passes it to
-   * `run(id, taskIndex, wire, false)`. Returns false when the queue is empty.
+   * `take(handle, serial, taskIndex, wire, tagged, failure)`, where wire is
+   * HELD when the value waits on the host, and `failure` is the error that
+   * reading the value threw (the call is claimed all the same, so that it can
+   * be rejected). Returns false when the queue is empty.
+   *
+   * With `leaveIf`, a call is left in the queue (returns DECLINED) when
+   * leaveIf() says so: the decision is taken with the call in sight, so a call
+   * published a moment earlier cannot slip past it.
    */
-  pop(lane, run) {
+  pop(lane, take, leaveIf = null) {
     const i32 = this.i32;
+    const control = this.control;
     for (;;) {
-      const pos = Atomics.load(i32, Q_DEQUEUE);
+      const pos = Atomics.load(control, Q_DEQUEUE);
       const at = this.views.at(pos & MASK);
       const i = at >> 2;
       const dif = (Atomics.load(i32, i + S_SEQ) - ((pos + 1) | 0)) | 0;
       if (dif < 0) return false;
       if (dif > 0) continue; // another worker took it; try the next position
-      if (Atomics.compareExchange(i32, Q_DEQUEUE, pos, (pos + 1) | 0) !== pos) continue;
-      const id = i32[i + S_ID];
+      if (leaveIf !== null && leaveIf()) return DECLINED;
+      if (Atomics.compareExchange(control, Q_DEQUEUE, pos, (pos + 1) | 0) !== pos) continue;
+      const handle = i32[i + S_HANDLE];
+      const serial = i32[i + S_SERIAL];
       const taskIndex = i32[i + S_META];
-      const wire = readValue(this.views, at);
-      this.owners[id & OWNER_MASK] = lane;
+      const tagged = readTagged(this.views, at);
+      let wire, failure;
+      try {
+        wire = readValue(this.views, at, this.arena.bytes);
+      } catch (error) {
+        failure = error;
+      }
       Atomics.store(i32, i + S_SEQ, (pos + CALL_QUEUE_SLOTS) | 0);
-      run(id, taskIndex, wire, false);
+      this.#claim(handle, serial, lane);
+      take(handle, serial, taskIndex, wire, tagged, failure);
       return true;
     }
   }
 
   /** True when a call is waiting to be claimed. */
   hasCalls() {
-    const pos = Atomics.load(this.i32, Q_DEQUEUE);
-    const at = this.views.at(pos & MASK);
-    return Atomics.load(this.i32, (at >> 2) + S_SEQ) === ((pos + 1) | 0);
+    const pos = Atomics.load(this.control, Q_DEQUEUE);
+    return Atomics.load(this.i32, (this.views.at(pos & MASK) >> 2) + S_SEQ) === ((pos + 1) | 0);
   }
 
+  /** Whether calls wait on the host for queue room (workers then ring the host as they claim). */
+  get overflowing() {
+    return Atomics.load(this.control, Q_OVERFLOW) === 1;
+  }
+
+  /** Host: calls wait (or no longer wait) for queue room. Stored only when it changes (workers read it often). */
+  setOverflowing(waiting) {
+    if (this.#overflowing === waiting) return;
+    this.#overflowing = waiting;
+    Atomics.store(this.control, Q_OVERFLOW, waiting ? 1 : 0);
+  }
+  #overflowing = false;
+
   get stopped() {
-    return Atomics.load(this.i32, Q_STOP) === 1;
+    return Atomics.load(this.control, Q_STOP) === 1;
   }
 
   stop() {
-    Atomics.store(this.i32, Q_STOP, 1);
-  }
-
-  // ---- doorbells ----
-
-  /** Worker: wakes the host if it is parked waiting for results. */
-  ringHost() {
-    if (Atomics.load(this.i32, Q_HOST_PARKED) === 1 && Atomics.compareExchange(this.i32, Q_HOST_PARKED, 1, 0) === 1) {
-      Atomics.add(this.i32, Q_HOST_BELL, 1);
-      Atomics.notify(this.i32, Q_HOST_BELL);
-    }
+    Atomics.store(this.control, Q_STOP, 1);
   }
 }
-
-export { Q_HOST_BELL, Q_HOST_PARKED };

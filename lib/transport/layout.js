@@ -1,62 +1,78 @@
-// The shared-memory layout of the transport, in one place.
+// The shared-memory layout of the transport, in one place. See
+// docs/scheduling.md for the protocol that runs over it.
 //
-// A pool owns one CallQueue (host → any worker) and each worker owns two
-// SpscRings (its results → host; calls addressed to it alone ← host). Both are arrays of fixed 128-byte slots in
-// a SharedArrayBuffer, after a control area whose words sit on their own
-// 64-byte cache lines. A slot holds one call or result:
+// A pool shares four SharedArrayBuffers with its workers:
 //
-//   int32 [0] sequence (CallQueue only)   [1] call id   [2] task index / ok flag
-//         [3] value kind                  [4] byte length of the value's bytes
-//   f64 at byte 16: a number value;  bytes 24..127: string or serialized bytes
+//   control   queue cursors, the scheduling counters, the host's seat and one
+//             seat per worker (each word on its own 64-byte cache line)
+//   queue     the CallQueue's slots: every call, host → any worker
+//   arena     bytes of serialized calls too large for a slot
+//   claims    two int32 per call handle: which call was started, by whom (growable)
 //
-// Values that do not fit a slot (or that move ArrayBuffers) travel through a
-// MessagePort of the worker's, announced by a PORT item; see spsc-ring.js.
+// and each worker owns one more, its result ring (worker → host).
+//
+// A slot (queue and result ring alike) is 128 bytes:
+//
+//   int32 [0] sequence (queue only)  [1] call handle   [2] call serial
+//         [3] task index / ok flag   [4] value kind    [5] byte length
+//         [6] arena offset           [7] flags (bit 0: tagged)
+//   bytes 32..127: the value: a float64, a string's bytes or serialized bytes
 
 export const SLOT_BYTES = 128;
-export const VALUE_BYTES_AT = 24;
-export const VALUE_CAPACITY = SLOT_BYTES - VALUE_BYTES_AT;
+export const VALUE_AT = 32;
+export const VALUE_CAPACITY = SLOT_BYTES - VALUE_AT;
 
 // int32 offsets inside a slot
 export const S_SEQ = 0;
-export const S_ID = 1;
-export const S_META = 2;
-export const S_KIND = 3;
-export const S_LENGTH = 4;
+export const S_HANDLE = 1;
+export const S_SERIAL = 2;
+export const S_META = 3;
+export const S_KIND = 4;
+export const S_LENGTH = 5;
+export const S_ARENA = 6;
+export const S_FLAGS = 7;
 
 const LINE_INTS = 16; // 64 bytes
-const CONTROL_BYTES = 8 * 64;
 
-// CallQueue control words (int32 index)
-export const Q_DEQUEUE = 0 * LINE_INTS; // next position workers claim (CAS)
-export const Q_PARKED = 2 * LINE_INTS; // workers parked (each on its own request ring's bell)
-export const Q_HOST_BELL = 3 * LINE_INTS; // bumped by workers to wake the host
-export const Q_HOST_PARKED = 4 * LINE_INTS; // 1 while the host waits on Q_HOST_BELL
-export const Q_STOP = 5 * LINE_INTS; // 1 once the pool shuts down
-export const Q_SPINNING = 6 * LINE_INTS; // workers spinning for calls right now
+// ---- control buffer (int32 indices) ----
+export const Q_DEQUEUE = 0 * LINE_INTS; // next queue position workers claim (CAS)
+export const Q_STOP = 1 * LINE_INTS; // 1 once the pool shuts down
+// Three seat counters share one line: they change together, and whoever
+// reads one usually reads another (one line moving between cores, not three).
+// C_AWAITING, read by the host on every poll and rarely written, has its own.
+export const C_SPINNING = 2 * LINE_INTS; // workers whose seat is SPINNING or CLAIMING
+export const C_OPEN = C_SPINNING + 1; // workers whose seat is SPINNING, CLAIMING or OPEN_ASLEEP
+export const C_ASLEEP = C_SPINNING + 2; // workers whose seat is OPEN_ASLEEP or ASYNC_ASLEEP
+export const C_AWAITING = 5 * LINE_INTS; // workers whose seat is AWAITING, AWAITING_ASYNC or INVITED
+export const H_SEAT = 6 * LINE_INTS; // the host's seat: AWAKE or ASLEEP
+export const Q_OVERFLOW = 7 * LINE_INTS; // 1 while calls wait on the host for queue room
+const SEATS_AT_LINE = 8;
+/**
+ * Seat of worker `lane` (1-based). On the same line: the call it awaits (a
+ * handle), and its eager flag: 1 while it is between two calls in its loop
+ * with no async task pending (it is about to look at the queue).
+ */
+export const seatIndex = (lane) => (SEATS_AT_LINE + lane) * LINE_INTS;
+export const wantedIndex = (lane) => seatIndex(lane) + 1;
+export const eagerIndex = (lane) => seatIndex(lane) + 2;
+export const MAX_THREADS = 256;
+export const CONTROL_BYTES = (SEATS_AT_LINE + MAX_THREADS + 1) * LINE_INTS * 4;
 
-// SpscRing control words
-export const R_HEAD = 0 * LINE_INTS; // next position the consumer reads
-export const R_TAIL = 1 * LINE_INTS; // next position the producer writes
-export const R_PARKED = 2 * LINE_INTS; // 1 while the consumer waits on R_BELL
-export const R_BELL = 3 * LINE_INTS; // bumped by the producer to wake it
-
+// ---- queue and rings ----
 export const CALL_QUEUE_SLOTS = 8192;
 export const RING_SLOTS = 8192;
+export const RING_HEAD = 0; // result ring: next position the host reads
+export const RING_TAIL = LINE_INTS; // next position the worker writes
+export const RING_SLOTS_AT = 2 * LINE_INTS * 4;
 
-/**
- * Owner table: which worker claimed the call with id & OWNER_MASK, so the
- * calls a dying worker was running can be rejected. Exact while fewer than
- * OWNER_SLOTS claimed calls are still running at once (async tasks); 4 MiB of
- * shared memory, of which only the pages in use become resident.
- */
-export const OWNER_SLOTS = 1 << 20;
-export const OWNER_MASK = OWNER_SLOTS - 1;
+// ---- arena ----
+export const ARENA_BYTES = 8 * 1024 * 1024;
+/** Serialized calls above this size wait on the host instead of filling the arena. */
+export const ARENA_MAX_VALUE = ARENA_BYTES / 4;
 
-export function callQueueBytes() {
-  return CONTROL_BYTES + CALL_QUEUE_SLOTS * SLOT_BYTES + OWNER_SLOTS * 4;
-}
-export function ringBytes() {
-  return CONTROL_BYTES + RING_SLOTS * SLOT_BYTES;
-}
-export const SLOTS_AT = CONTROL_BYTES;
-export const OWNERS_AT = CONTROL_BYTES + CALL_QUEUE_SLOTS * SLOT_BYTES;
+// ---- claims (int32 words: two per handle) ----
+export const CLAIMS_INITIAL = 8192;
+/** Room for 2^25 calls in flight at once; only the part in use is allocated. */
+export const CLAIMS_MAX = 1 << 26;
+/** What startedBy says of a call no worker started. */
+export const NOT_STARTED = 0;

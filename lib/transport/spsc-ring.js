@@ -1,122 +1,118 @@
-// A single-producer, single-consumer ring over shared memory: each worker has
-// one for its results (worker → host) and one for calls addressed to it alone
-// (host → worker: calls that move buffers or do not fit a slot). The producer
-// writes at the tail, the consumer reads from the head.
+// A single-producer, single-consumer ring over shared memory: each worker
+// writes its results to one, and only the host reads it. The producer writes
+// at the tail, the consumer reads from the head.
 //
-// An item whose value travels through the lane's MessagePort (moved buffers,
-// large values) is a PORT item: the producer posts the value on the port
-// first, then pushes the item; the consumer reads the value synchronously with
-// receiveMessageOnPort when it reaches the item. Both are FIFO, so they pair
-// up without waking anybody's event loop.
-//
-// The ring also holds the consumer's parking words, used by the request ring:
-// a worker parks on its own bell, so the host can wake exactly the worker a
-// call is addressed to.
-import { R_BELL, R_HEAD, R_PARKED, R_TAIL, RING_SLOTS, S_ID, S_META, SLOTS_AT, ringBytes } from "./layout.js";
-import { PORT, SlotViews, readValue, writePort, writeValue } from "./slot-value.js";
+// An item whose value travels on the worker's result port (values that are
+// not primitives fitting a slot) is a PORT item: the producer posts the value
+// on the port first, then pushes the item; the consumer reads the value
+// synchronously with receiveMessageOnPort when it reaches the item. Both are
+// FIFO, so they pair up without waking anybody's event loop.
+import { RING_HEAD, RING_SLOTS, RING_SLOTS_AT, RING_TAIL, S_HANDLE, S_META, S_SERIAL, SLOT_BYTES } from "./layout.js";
+import { K_PORT, PORT, SlotViews, readValue, writeElsewhere, writeText, writeValue } from "./slot-value.js";
+import { S_FLAGS } from "./layout.js";
 
 const MASK = RING_SLOTS - 1;
 
 export class SpscRing {
-  constructor(sab = new SharedArrayBuffer(ringBytes())) {
+  constructor(sab = new SharedArrayBuffer(RING_SLOTS_AT + RING_SLOTS * SLOT_BYTES)) {
     this.sab = sab;
-    this.views = new SlotViews(sab, SLOTS_AT);
+    this.views = new SlotViews(sab, RING_SLOTS_AT);
     this.i32 = this.views.i32;
-    this.tail = Atomics.load(this.i32, R_TAIL); // producer's copy
-    this.head = Atomics.load(this.i32, R_HEAD); // consumer's copy
+    this.tail = Atomics.load(this.i32, RING_TAIL); // producer's copy
+    this.head = Atomics.load(this.i32, RING_HEAD); // consumer's copy
   }
 
   // ---- producer ----
 
   /** Writes an item. Returns "full", "large" (use pushPort: not a primitive that fits) or true. */
-  push(id, meta, wire) {
+  push(handle, serial, meta, wire) {
     const tail = this.tail;
-    if (((tail - Atomics.load(this.i32, R_HEAD)) | 0) >= RING_SLOTS) return "full";
+    if (((tail - Atomics.load(this.i32, RING_HEAD)) | 0) >= RING_SLOTS) return "full";
     const at = this.views.at(tail & MASK);
     if (!writeValue(this.views, at, wire)) return "large";
-    this.#publish(at, id, meta);
+    this.#publish(at, handle, serial, meta);
     return true;
   }
 
-  /** Writes a PORT item (its value was just posted on the port). Returns "full" or true. */
-  pushPort(id, meta) {
+  /** Writes a string (JSON text with F_JSON in `flags`). Returns "full", "large" or true. */
+  pushText(handle, serial, meta, text, flags) {
     const tail = this.tail;
-    if (((tail - Atomics.load(this.i32, R_HEAD)) | 0) >= RING_SLOTS) return "full";
+    if (((tail - Atomics.load(this.i32, RING_HEAD)) | 0) >= RING_SLOTS) return "full";
     const at = this.views.at(tail & MASK);
-    writePort(this.views, at);
-    this.#publish(at, id, meta);
+    if (!writeText(this.views, at, text, flags)) return "large";
+    this.#publish(at, handle, serial, meta);
     return true;
   }
 
-  #publish(at, id, meta) {
+  /** Writes a PORT item (its value was just posted on the port), with slot flags. Returns "full" or true. */
+  pushPort(handle, serial, meta, flags) {
+    const tail = this.tail;
+    if (((tail - Atomics.load(this.i32, RING_HEAD)) | 0) >= RING_SLOTS) return "full";
+    const at = this.views.at(tail & MASK);
+    writeElsewhere(this.views, at, K_PORT, flags);
+    this.#publish(at, handle, serial, meta);
+    return true;
+  }
+
+  #publish(at, handle, serial, meta) {
     const i = at >> 2;
-    this.i32[i + S_ID] = id;
+    this.i32[i + S_HANDLE] = handle;
+    this.i32[i + S_SERIAL] = serial;
     this.i32[i + S_META] = meta;
     this.tail = (this.tail + 1) | 0;
-    Atomics.store(this.i32, R_TAIL, this.tail);
+    Atomics.store(this.i32, RING_TAIL, this.tail);
   }
 
   // ---- consumer ----
 
   /**
-   * Reads every item written so far: each(id, meta, wire), where wire is PORT
-   * for a PORT item. Returns how many.
+   * Reads every item written so far: each(handle, serial, meta, wire, flags),
+   * where wire is PORT for a PORT item (then flags says how to read the port's
+   * message; text in the slot is already parsed). Returns how many.
    */
   drain(each) {
-    const tail = Atomics.load(this.i32, R_TAIL);
+    const tail = Atomics.load(this.i32, RING_TAIL);
     let head = this.head;
     let count = 0;
     while (head !== tail) {
       const at = this.views.at(head & MASK);
       const i = at >> 2;
-      const id = this.i32[i + S_ID];
-      const meta = this.i32[i + S_META];
-      const wire = readValue(this.views, at);
+      const handle = this.i32[i + S_HANDLE];
+      const serial = this.i32[i + S_SERIAL];
+      let meta = this.i32[i + S_META];
+      const flags = this.i32[i + S_FLAGS];
+      let wire;
+      try {
+        wire = readValue(this.views, at);
+      } catch (error) {
+        // Reading can fail (text nested deeper than this thread's stack can
+        // parse): the item is delivered as a failure of its own call.
+        wire = error;
+        meta = 0;
+      }
       head = (head + 1) | 0;
       count++;
-      each(id, meta, wire);
+      each(handle, serial, meta, wire, flags);
     }
-    // One store per batch: the producer reads R_HEAD only when it runs out
+    // One store per batch: the producer reads RING_HEAD only when it runs out
     // of room, and a store per item would bounce its cache line between cores.
     if (count > 0) {
       this.head = head;
-      Atomics.store(this.i32, R_HEAD, head);
+      Atomics.store(this.i32, RING_HEAD, head);
     }
     return count;
   }
 
   hasItems() {
-    return Atomics.load(this.i32, R_TAIL) !== this.head;
+    return Atomics.load(this.i32, RING_TAIL) !== this.head;
   }
 
   /** Forget everything (the worker on the other side is gone). */
   reset() {
-    Atomics.store(this.i32, R_HEAD, 0);
-    Atomics.store(this.i32, R_TAIL, 0);
-    Atomics.store(this.i32, R_PARKED, 0);
+    Atomics.store(this.i32, RING_HEAD, 0);
+    Atomics.store(this.i32, RING_TAIL, 0);
     this.head = 0;
     this.tail = 0;
-  }
-
-  // ---- parking (request ring) ----
-
-  /** Producer: wakes the consumer if it is parked. */
-  wakeConsumer() {
-    if (Atomics.load(this.i32, R_PARKED) === 1) {
-      Atomics.add(this.i32, R_BELL, 1);
-      Atomics.notify(this.i32, R_BELL);
-      return true;
-    }
-    return false;
-  }
-
-  /** Consumer: the bell value to wait on, read before the last check for work. */
-  bell() {
-    return Atomics.load(this.i32, R_BELL);
-  }
-
-  setParked(parked) {
-    Atomics.store(this.i32, R_PARKED, parked ? 1 : 0);
   }
 }
 

@@ -1,0 +1,333 @@
+// The host's side of scheduling (docs/scheduling.md): every call goes into
+// the pool's one CallQueue, from which any idle worker claims it; the host
+// wakes a sleeping worker when nobody is spinning for calls, hands values that
+// move or share memory to the worker that claimed their call (or straight to
+// an idle worker), learns of results by polling briefly and then sleeping on
+// its doorbell, and knows exactly which calls a dying worker had started.
+import { availableParallelism } from "node:os";
+import { decode } from "../codec/decode.js";
+import { serialize } from "../codec/serialize.js";
+import { Errors } from "../errors.js";
+import { CallQueue, Form, Payload } from "../transport/call-queue.js";
+import { Budgets, HostBell, Seat, Seats } from "../transport/doorbell.js";
+import { CONTROL_BYTES, H_SEAT } from "../transport/layout.js";
+import { F_JSON, F_TAGGED, fitsInSlot } from "../transport/slot-value.js";
+import { CallTable, Flag } from "./call-table.js";
+
+const NO_TRANSFER = Object.freeze([]);
+
+export class Dispatcher {
+  #control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+  #queue = new CallQueue(this.#control);
+  #seats;
+  #bell = new HostBell(this.#control);
+  #calls = new CallTable();
+  /** @type {import("./lane.js").Lane[]} */
+  #lanes = [];
+  /** Calls waiting for room in the queue, oldest first: handle, serial, ... */
+  #overflow = [];
+  #overflowHead = 0;
+  #pollScheduled = false;
+  #spinNext = false;
+  /** When the host last made progress (a result, a delivery, a call pushed). */
+  #progressAt = 0;
+  #sleeping = false;
+  #sleepId = 0;
+  #hooks;
+
+  /**
+   * @param {number} threads
+   * @param {{ keepAlive(keep: boolean): void }} hooks keepAlive(true) when the first call starts, false when the last settles
+   */
+  constructor(threads, hooks) {
+    this.#seats = new Seats(this.#control, threads);
+    this.#hooks = hooks;
+  }
+
+  /** What every worker is given to open the pool's shared memory. */
+  get workerData() {
+    return {
+      control: this.#control.buffer,
+      queue: this.#queue.shared,
+      threads: this.#seats.threads,
+      // Workers spin only while those awake leave the host a core of its own.
+      maxAwake: Math.max(1, availableParallelism() - 1),
+    };
+  }
+
+  set lanes(lanes) {
+    this.#lanes = lanes;
+  }
+
+  /** Calls in flight. */
+  get size() {
+    return this.#calls.size;
+  }
+
+  // ---- sending calls ----
+
+  /**
+   * Sends a call of task `task` (the codec's output: wire, tagged, shared,
+   * json, transfer) and returns its promise.
+   */
+  send(task, wire, tagged, shared, json, transfer) {
+    let flags = tagged ? Flag.TAGGED : 0;
+    let value = wire;
+    if (transfer.length > 0 || shared) {
+      flags |= Flag.HELD; // moves or shares memory: structured clone carries it, on a port
+    } else if (typeof wire === "string") {
+      if (!fitsInSlot(wire)) flags |= Flag.TEXT;
+    } else if (json) {
+      value = JSON.stringify(wire);
+      flags |= Flag.TEXT | Flag.JSON;
+    } else if (tagged || !fitsInSlot(wire)) {
+      try {
+        value = serialize(wire);
+      } catch (cause) {
+        return Promise.reject(Errors.uncloneable(cause));
+      }
+      flags |= Flag.SERIALIZED;
+    }
+    const calls = this.#calls;
+    const handle = calls.add(task, flags);
+    this.#queue.ensureHandles(calls.capacity);
+    if (calls.size === 1) this.#hooks.keepAlive(true);
+    if (flags & Flag.HELD) {
+      calls.values[handle] = value;
+      calls.transfers[handle] = transfer;
+      // Straight to an idle worker when there is one: it starts at once, even
+      // if this thread then stays busy.
+      const lane = this.#seats.takeOpen();
+      if (lane !== 0) this.#deliver(lane, handle);
+      else this.#enqueue(handle, value);
+    } else this.#enqueue(handle, value);
+    this.#schedulePoll(true);
+    return calls.promise(handle);
+  }
+
+  /** Publishes a call (or keeps it waiting for room), then makes sure a worker will look. */
+  #enqueue(handle, value) {
+    if (this.#overflowHead < this.#overflow.length || !this.#push(handle, value)) {
+      this.#calls.values[handle] = value;
+      this.#overflow.push(handle, this.#calls.serials[handle]);
+      this.#queue.setOverflowing(true);
+      return;
+    }
+    // Nobody spinning for calls: wake a sleeper (one with nothing pending first).
+    if (this.#seats.spinning === 0) this.#seats.wakeOne();
+  }
+
+  /** Pushes call `handle` into the queue; false when the queue is full. */
+  #push(handle, value) {
+    const calls = this.#calls;
+    const flags = calls.flags[handle];
+    const kind = flags & Flag.HELD ? Payload.HELD : flags & Flag.TEXT ? Payload.TEXT : flags & Flag.SERIALIZED ? Payload.SERIALIZED : Payload.PRIMITIVE;
+    const slotFlags = (flags & Flag.TAGGED ? F_TAGGED : 0) | (flags & Flag.JSON ? F_JSON : 0);
+    const pushed = this.#queue.push(handle, calls.serials[handle], calls.tasks[handle], kind, value, slotFlags);
+    if (pushed !== "held") return pushed;
+    // No room in the arena: the serialized bytes wait on the host instead.
+    calls.flags[handle] |= Flag.HELD;
+    calls.values[handle] = value;
+    calls.transfers[handle] = NO_TRANSFER;
+    return this.#push(handle, value);
+  }
+
+  /** Moves calls that waited for room into the queue, oldest first. */
+  #flushOverflow() {
+    const overflow = this.#overflow;
+    const calls = this.#calls;
+    let head = this.#overflowHead;
+    let pushed = 0;
+    while (head < overflow.length) {
+      const handle = overflow[head];
+      if (calls.live(handle, overflow[head + 1])) {
+        if (!this.#push(handle, calls.values[handle])) break;
+        if (!(calls.flags[handle] & Flag.HELD)) calls.values[handle] = undefined;
+        pushed++;
+      }
+      head += 2;
+    }
+    if (head === overflow.length) {
+      overflow.length = 0;
+      head = 0;
+      this.#queue.setOverflowing(false);
+    }
+    this.#overflowHead = head;
+    if (pushed > 0 && this.#seats.spinning === 0) this.#seats.wakeOne();
+    return pushed;
+  }
+
+  /** Posts a held call's value to `lane`, whose seat this thread holds (TAKEN). */
+  #deliver(lane, handle) {
+    const calls = this.#calls;
+    const flags = calls.flags[handle];
+    const value = calls.values[handle];
+    const form = flags & Flag.SERIALIZED ? Form.SERIALIZED : flags & Flag.JSON ? Form.JSON : Form.WIRE;
+    let transfer = calls.transfers[handle];
+    // Serialized bytes in a buffer of their own move instead of being copied.
+    if (form === Form.SERIALIZED && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) transfer = [value.buffer];
+    this.#queue.markStarted(handle, calls.serials[handle], lane);
+    this.#lanes[lane - 1].post([handle, calls.serials[handle], calls.tasks[handle], value, (flags & Flag.TAGGED) !== 0, form], transfer);
+    calls.flags[handle] = flags | Flag.DELIVERED;
+    calls.values[handle] = undefined;
+    calls.transfers[handle] = undefined;
+    this.#seats.delivered(lane);
+  }
+
+  /** Whether `handle` is a held call not handed to a worker yet. */
+  #waitsOnHost(handle) {
+    return this.#calls.inFlight(handle) && (this.#calls.flags[handle] & (Flag.HELD | Flag.DELIVERED)) === Flag.HELD;
+  }
+
+  /** Hands held calls to the workers that claimed them and wait (AWAITING); invites those that stopped waiting. */
+  #deliverAwaited() {
+    const seats = this.#seats;
+    let delivered = 0;
+    for (let lane = 1; lane <= seats.threads; lane++) {
+      const state = seats.state(lane);
+      if (state === Seat.AWAITING) {
+        const handle = seats.wanted(lane);
+        if (this.#waitsOnHost(handle) && seats.move(lane, Seat.AWAITING, Seat.TAKEN)) {
+          this.#deliver(lane, handle);
+          delivered++;
+        }
+      } else if (state === Seat.AWAITING_ASYNC) {
+        seats.move(lane, Seat.AWAITING_ASYNC, Seat.INVITED);
+      }
+    }
+    return delivered;
+  }
+
+  // ---- learning of results: a bounded poll while calls are in flight, then the doorbell ----
+
+  #settle = (handle, serial, ok, wire, tagged) => {
+    const calls = this.#calls;
+    if (!calls.live(handle, serial)) return; // a late answer for a call that was settled otherwise
+    let value;
+    try {
+      value = decode(wire, tagged);
+    } catch (error) {
+      ok = 0;
+      value = error;
+    }
+    calls.settle(handle, ok === 1, value);
+    if (calls.size === 0) this.#hooks.keepAlive(false);
+  };
+
+  /**
+   * Right after a call, the first poll is a microtask that spins briefly: a
+   * caller awaiting one call at a time gets its result without waiting for a
+   * turn of the event loop. Polls after that take turns with the event loop
+   * (setImmediate) until hostPollMs pass without progress; then the host sleeps.
+   */
+  #schedulePoll(soon = false) {
+    if (this.#sleeping) this.#wakeSelf();
+    if (this.#pollScheduled) return;
+    this.#pollScheduled = true;
+    if (soon) {
+      this.#progressAt = performance.now();
+      this.#spinNext = true;
+      queueMicrotask(this.#poll);
+    } else setImmediate(this.#poll);
+  }
+
+  #poll = () => {
+    this.#pollScheduled = false;
+    const spin = this.#spinNext;
+    this.#spinNext = false;
+    if (this.#drain() > 0 || (spin && this.#spinForResults() && this.#drain() > 0)) this.#progressAt = performance.now();
+    if (this.#calls.size === 0) return;
+    if (performance.now() - this.#progressAt < Budgets.hostPollMs) return this.#schedulePoll();
+    this.#sleep();
+  };
+
+  /**
+   * Everything the host does when it looks: calls waiting for room (first, so
+   * the workers have work while this thread settles results and runs their
+   * promise reactions), held calls workers wait for, results.
+   */
+  #drain() {
+    let count = 0;
+    if (this.#overflowHead < this.#overflow.length) count += this.#flushOverflow();
+    if (this.#seats.awaiting > 0) count += this.#deliverAwaited();
+    for (const lane of this.#lanes) count += lane.drainResults(this.#settle);
+    if (this.#overflowHead < this.#overflow.length) count += this.#flushOverflow();
+    return count;
+  }
+
+  /** Spins up to hostSpinMs for something to do; true if it came. */
+  #spinForResults() {
+    const end = performance.now() + Budgets.hostSpinMs;
+    do {
+      for (let i = 0; i < 32; i++) {
+        for (const lane of this.#lanes) if (lane.results.hasItems()) return true;
+      }
+      if (this.#seats.awaiting > 0) return true; // (less often: reading it delays the workers' writes)
+    } while (performance.now() < end);
+    return false;
+  }
+
+  #sleep() {
+    this.#bell.prepareToSleep();
+    if (this.#drain() > 0) {
+      this.#bell.stayAwake();
+      this.#progressAt = performance.now();
+      return this.#schedulePoll();
+    }
+    this.#sleeping = true;
+    const id = ++this.#sleepId;
+    this.#bell.sleep(() => {
+      if (id !== this.#sleepId) return; // this sleep was cut short by a new call
+      this.#sleeping = false;
+      this.#progressAt = performance.now();
+      this.#poll();
+    });
+  }
+
+  /** A new call while the host sleeps: poll now rather than wait for a bell. */
+  #wakeSelf() {
+    this.#sleeping = false;
+    this.#sleepId++;
+    this.#bell.stayAwake();
+    Atomics.notify(this.#control, H_SEAT); // lets the pending wait finish (its callback does nothing)
+  }
+
+  // ---- faults and shutdown ----
+
+  /**
+   * A worker died: `reject(error)` gets the calls it had started (the caller
+   * builds the error); a held call it had claimed but never received goes
+   * back into the queue for another worker. Its results written before it
+   * died still count.
+   */
+  laneExited(lane, error) {
+    lane.drainResults(this.#settle);
+    this.#seats.vacate(lane.number);
+    for (const handle of this.#calls.handles()) {
+      const serial = this.#calls.serials[handle];
+      if (this.#queue.startedBy(handle, serial) !== lane.number) continue;
+      if (this.#waitsOnHost(handle)) {
+        this.#queue.markNotStarted(handle, serial);
+        this.#enqueue(handle, this.#calls.values[handle]);
+      } else this.#calls.settle(handle, false, error());
+    }
+    if (this.#calls.size === 0) this.#hooks.keepAlive(false);
+    else this.#schedulePoll();
+  }
+
+  /** Rejects every call in flight with `error()`. */
+  rejectAll(error) {
+    for (const handle of this.#calls.handles()) this.#calls.settle(handle, false, error());
+    this.#overflow.length = 0;
+    this.#overflowHead = 0;
+    this.#queue.setOverflowing(false);
+    if (this.#calls.size === 0) this.#hooks.keepAlive(false);
+  }
+
+  /** Stops the workers' loops and wakes every sleeper (they are terminated next). */
+  stop() {
+    this.#queue.stop();
+    this.#seats.wakeAll();
+    this.#sleepId++;
+  }
+}

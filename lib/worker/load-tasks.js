@@ -1,0 +1,32 @@
+// Imports the modules that define the pool's tasks and finds each task in
+// them, in the host's order (sorted by name).
+import { Errors } from "../errors.js";
+import { isTask } from "../pool/task.js";
+
+/**
+ * @param {{ name: string, href: string, exportName: string, at: number, timeout?: unknown }[]} entries
+ * @returns {Promise<{ f: Function, timeout: unknown }[]>}
+ */
+export async function loadTasks(entries) {
+  const modules = new Map();
+  const loaded = [];
+  for (const entry of entries) {
+    if (!modules.has(entry.href)) modules.set(entry.href, import(entry.href));
+    let namespace;
+    try {
+      namespace = await modules.get(entry.href);
+    } catch (cause) {
+      throw Errors.taskModuleFailed(entry.name, entry.href, cause);
+    }
+    // The export under the task's name; failing that, the task defined at the
+    // same position in the module (a task exported under another name).
+    let found = namespace[entry.exportName];
+    if (!isTask(found) && typeof found !== "function" && entry.at >= 0) {
+      found = Object.values(namespace).find((value) => isTask(value) && value.at === entry.at);
+    }
+    if (isTask(found)) loaded.push({ f: found.f, timeout: found.timeout ?? entry.timeout });
+    else if (typeof found === "function") loaded.push({ f: found, timeout: entry.timeout });
+    else throw Errors.taskNotExported(entry.name, entry.exportName, entry.href, Object.keys(namespace));
+  }
+  return loaded;
+}

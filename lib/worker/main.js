@@ -1,0 +1,45 @@
+// Entry point of every pool worker thread: opens the pool's shared memory,
+// imports the modules that define the pool's tasks, then runs its scheduling
+// loop (loop.js). Results go back through the worker's own result ring and
+// port (the Outbox).
+import { parentPort, workerData } from "node:worker_threads";
+import { kInPoolWorker } from "../symbols.js";
+import { prepare } from "../codec/prepare.js";
+import { CallQueue } from "../transport/call-queue.js";
+import { HostBell, Seats } from "../transport/doorbell.js";
+import { Outbox } from "../transport/outbox.js";
+import { SpscRing } from "../transport/spsc-ring.js";
+import { loadTasks } from "./load-tasks.js";
+import { Runner } from "./run.js";
+import { startLoop } from "./loop.js";
+
+globalThis[kInPoolWorker] = true;
+
+const { lane, threads, maxAwake, callPort, resultPort } = workerData;
+const control = new Int32Array(workerData.control);
+const queue = new CallQueue(control, workerData.queue);
+const seats = new Seats(control, threads);
+const bell = new HostBell(control);
+let loop;
+const runner = new Runner(
+  new Outbox(new SpscRing(workerData.results), resultPort),
+  () => bell.ring(),
+  () => loop?.asyncSettled(),
+  () => loop?.returned(),
+);
+
+// A listener on the parent port keeps this worker alive while it sleeps
+// without blocking (a pending Atomics.waitAsync does not).
+parentPort.on("message", () => {});
+
+loadTasks(workerData.tasks).then(
+  (tasks) => {
+    runner.tasks = tasks;
+    loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake });
+    loop.start();
+  },
+  (error) => {
+    const { wire, tagged } = prepare(error, "error");
+    parentPort.postMessage({ type: "startup-failed", wire, tagged });
+  },
+);
