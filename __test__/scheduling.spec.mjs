@@ -150,3 +150,4 @@ test.serial("an idle pool parks its workers: well under one core of CPU over 2 s
   t.true(ms < 500, `an idle pool used ${ms.toFixed(0)} ms of CPU in 2 s`);
   t.not(await pool.call.whereAmI(), threadId);
 });
+

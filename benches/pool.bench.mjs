@@ -4,34 +4,42 @@
 //   (B) one call at a time: µs per call (median)
 //   (C) CPU used by an idle 2-thread pool over 3 s, and by one call every 5 ms
 //   (D) payload mix, one call at a time, 1 thread: µs per echo round trip (median)
+//   (E) latency after idle: a call after 1, 2, 5 or 10 ms of quiet, 1 and 2 threads (median µs)
+//   (F) one worker busy: 2 threads, one busy with an 800 ms synchronous task;
+//       100 calls one at a time meanwhile (median and slowest µs, calls done while busy)
+//   (G) burst after idle: 2 threads, 20 ms of quiet, then 1,000 calls at once (median ms to settle all)
 import { threadId } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { createPool } from "knitting";
-import { addOneTask, echoTask, whereTask } from "./peers/add-one.mjs";
+import { addOneTask, busyTask, echoTask, whereTask } from "./peers/add-one.mjs";
 import { createRawPool } from "./peers/raw-pool.mjs";
 import { printEnvironment, printTable } from "./report.mjs";
 
 const workerFile = new URL("./peers/add-one.mjs", import.meta.url).href;
 const N = 100_000;
 
+// Each contender: run(x) → x + 1 on a worker; busy(ms) keeps a worker busy for ms.
 const peers = {
   knitting: async (threads) => {
-    const pool = createPool({ threads })({ addOneTask, whereTask });
+    const pool = createPool({ threads })({ addOneTask, busyTask, whereTask });
     const where = await pool.call.whereTask();
     if (where === threadId) throw new Error("knitting ran on the host thread");
-    return { run: (x) => pool.call.addOneTask(x), destroy: () => pool.shutdown() };
+    return { run: (x) => pool.call.addOneTask(x), busy: (ms) => pool.call.busyTask(ms), destroy: () => pool.shutdown() };
   },
   piscina: async (threads) => {
     const pool = new Piscina({ filename: workerFile, minThreads: threads, maxThreads: threads });
-    return { run: (x) => pool.run(x), destroy: () => pool.destroy() };
+    return { run: (x) => pool.run(x), busy: (ms) => pool.run(ms, { name: "busy" }), destroy: () => pool.destroy() };
   },
   tinypool: async (threads) => {
     const pool = new Tinypool({ filename: workerFile, minThreads: threads, maxThreads: threads });
-    return { run: (x) => pool.run(x), destroy: () => pool.destroy() };
+    return { run: (x) => pool.run(x), busy: (ms) => pool.run(ms, { name: "busy" }), destroy: () => pool.destroy() };
   },
-  "worker_threads": async (threads) => createRawPool(threads),
+  "worker_threads": async (threads) => {
+    const pool = createRawPool(threads);
+    return { ...pool, busy: (ms) => pool.run(ms, "busy") };
+  },
 };
 
 /** Median calls/s over 5 rounds of N calls in flight, after one warm-up round. */
@@ -176,3 +184,85 @@ console.log("done: (D)");
 const echoNames = echoPools.map(([name]) => name);
 console.log("\n(D) payload mix: one echo call at a time, 1 thread; median µs per round trip, ratio = peer / knitting");
 printTable(["payload", ...echoNames.map((n) => `${n} µs`), ...echoNames.slice(1).map((n) => `${n} / knitting`)], mixRows);
+
+// ---- (E) latency after idle, (F) one worker busy, (G) burst after idle ----
+
+const median = (list) => list.toSorted((a, b) => a - b)[list.length >> 1];
+
+/** Median µs of one call made after `gap` ms of quiet (150 calls per gap). */
+async function afterIdle(pool, gap) {
+  const samples = [];
+  for (let i = 0; i < 150; i++) {
+    await sleep(gap);
+    const start = performance.now();
+    await pool.run(i);
+    samples.push((performance.now() - start) * 1000);
+  }
+  return median(samples);
+}
+
+/**
+ * One worker busy for 800 ms; meanwhile (after 100 ms, so that everything
+ * idle has gone to sleep) 100 calls one at a time, 1 ms apart.
+ */
+async function oneBusy(pool) {
+  const busyDone = pool.busy(800).then(() => performance.now());
+  await sleep(100);
+  const samples = [];
+  const finished = [];
+  for (let i = 0; i < 100; i++) {
+    const start = performance.now();
+    await pool.run(i);
+    const end = performance.now();
+    samples.push((end - start) * 1000);
+    finished.push(end);
+    await sleep(1);
+  }
+  const busyEnd = await busyDone;
+  const during = finished.filter((t) => t < busyEnd).length;
+  return [median(samples), Math.max(...samples), during];
+}
+
+/** Median ms for 1,000 calls made at once after 20 ms of quiet (15 bursts). */
+async function burstAfterIdle(pool) {
+  const times = [];
+  for (let i = 0; i < 15; i++) {
+    await sleep(20);
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 1000 }, (_, k) => pool.run(k)));
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+const gaps = [1, 2, 5, 10];
+const idleRows = [];
+const busyRows = [];
+const burstRows = [];
+for (const [name, make] of Object.entries(peers)) {
+  for (const threads of [1, 2]) {
+    const pool = await make(threads);
+    for (let i = 0; i < 300; i++) await pool.run(i); // warm
+    const row = [`${name}, ${threads} thread${threads > 1 ? "s" : ""}`];
+    for (const gap of gaps) row.push((await afterIdle(pool, gap)).toFixed(1));
+    idleRows.push(row);
+    if (threads === 2) {
+      const [mid, slowest, during] = await oneBusy(pool);
+      busyRows.push([name, mid.toFixed(1), slowest.toFixed(0), `${during} of 100`]);
+      burstRows.push([name, (await burstAfterIdle(pool)).toFixed(2)]);
+    }
+    await pool.destroy();
+  }
+  console.log(`done: ${name} (E, F, G)`);
+}
+console.log("\n(E) latency after idle: one call after a quiet gap; median µs per round trip (150 calls per gap)");
+printTable(["pool", ...gaps.map((g) => `after ${g} ms`)], idleRows);
+const idleRatio = (threads) =>
+  idleRows.filter((r) => r[0].endsWith(threads === 1 ? "1 thread" : "2 threads")).slice(1)
+    .map((r) => `${r[0].split(",")[0]} ${gaps.map((_, i) => (r[i + 1] / idleRows[threads - 1][i + 1]).toFixed(2)).join("/")}x`);
+console.log(`peer / knitting (1, 2, 5, 10 ms), 1 thread: ${idleRatio(1).join(", ")}`);
+console.log(`peer / knitting (1, 2, 5, 10 ms), 2 threads: ${idleRatio(2).join(", ")}`);
+console.log("\n(F) one worker busy (2 threads, one worker in an 800 ms synchronous task): 100 calls one at a time meanwhile");
+printTable(["pool", "median µs", "slowest µs", "done while the busy task ran"], busyRows);
+console.log("\n(G) burst after idle (2 threads): 20 ms of quiet, then 1,000 calls at once; median ms until all settled");
+printTable(["pool", "ms per burst"], burstRows);

@@ -7,7 +7,15 @@ export default function addOne(x) {
   return x + 1;
 }
 
+/** A synchronous task that keeps its worker busy for `ms` (the "one worker busy" rows). */
+export function busy(ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+  return ms;
+}
+
 export const addOneTask = task({ f: (x) => x + 1 });
+export const busyTask = task({ f: busy });
 export const whereTask = task({ f: () => threadId });
 /** Section (D) of benches/pool.bench.mjs: the value back as it came. */
 export const echoTask = task({ f: (x) => x });

@@ -2,7 +2,7 @@
 // library), the baseline every pool is compared with.
 import { Worker } from "node:worker_threads";
 
-/** `workerUrl`: a worker that answers [id, x] with [id, result] (default: x + 1). */
+/** `workerUrl`: a worker that answers [id, x, op?] with [id, result] (default: x + 1, or busy for x ms). */
 export function createRawPool(threads, workerUrl = new URL("./raw-worker.mjs", import.meta.url)) {
   const pending = new Map();
   let nextId = 0;
@@ -17,12 +17,12 @@ export function createRawPool(threads, workerUrl = new URL("./raw-worker.mjs", i
     return worker;
   });
   return {
-    run(x) {
+    run(x, op) {
       const id = nextId++;
       const worker = workers[turn++ % workers.length];
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        worker.postMessage([id, x]);
+        worker.postMessage(op === undefined ? [id, x] : [id, x, op]);
       });
     },
     destroy: () => Promise.all(workers.map((w) => w.terminate())),

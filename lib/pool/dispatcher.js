@@ -166,11 +166,20 @@ export class Dispatcher {
     let transfer = calls.transfers[handle];
     // Serialized bytes in a buffer of their own move instead of being copied.
     if (form === Form.SERIALIZED && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) transfer = [value.buffer];
+    const port = this.#lanes[lane - 1];
     this.#queue.markStarted(handle, calls.serials[handle], lane);
-    this.#lanes[lane - 1].post([handle, calls.serials[handle], calls.tasks[handle], value, (flags & Flag.TAGGED) !== 0, form], transfer);
-    calls.flags[handle] = flags | Flag.DELIVERED;
-    calls.values[handle] = undefined;
-    calls.transfers[handle] = undefined;
+    try {
+      port.post([handle, calls.serials[handle], calls.tasks[handle], value, (flags & Flag.TAGGED) !== 0, form], transfer);
+      calls.flags[handle] = flags | Flag.DELIVERED;
+      calls.values[handle] = undefined;
+      calls.transfers[handle] = undefined;
+    } catch (cause) {
+      // The engine would not post it: the call fails, and the worker, which
+      // waits on its seat, is told there is nothing to run.
+      port.post([-1]);
+      calls.settle(handle, false, Errors.uncloneable(cause));
+      if (calls.size === 0) this.#hooks.keepAlive(false);
+    }
     this.#seats.delivered(lane);
   }
 
@@ -303,6 +312,8 @@ export class Dispatcher {
   laneExited(lane, error) {
     lane.drainResults(this.#settle);
     this.#seats.vacate(lane.number);
+    // A waker may have picked the dead worker's seat for calls still queued.
+    if (this.#queue.backlog() > 0 && this.#seats.spinning === 0) this.#seats.wakeOne();
     for (const handle of this.#calls.handles()) {
       const serial = this.#calls.serials[handle];
       if (this.#queue.startedBy(handle, serial) !== lane.number) continue;

@@ -188,6 +188,9 @@ export class CallQueue {
       const handle = i32[i + S_HANDLE];
       const serial = i32[i + S_SERIAL];
       const taskIndex = i32[i + S_META];
+      // Recorded before anything else can happen: a worker killed from
+      // outside after its claim leaves a call rejected, never one lost.
+      this.#claim(handle, serial, lane);
       const tagged = readTagged(this.views, at);
       let wire, failure;
       try {
@@ -196,7 +199,6 @@ export class CallQueue {
         failure = error;
       }
       Atomics.store(i32, i + S_SEQ, (pos + CALL_QUEUE_SLOTS) | 0);
-      this.#claim(handle, serial, lane);
       take(handle, serial, taskIndex, wire, tagged, failure);
       return true;
     }

@@ -101,7 +101,6 @@ export class Seats {
   constructor(i32, threads) {
     this.i32 = i32;
     this.threads = threads;
-    this.next = 1; // where the next search for a sleeper starts (spreads wake-ups)
   }
 
   state(lane) {
@@ -125,8 +124,10 @@ export class Seats {
     return true;
   }
 
-  /** After `lane`'s worker died: its seat counts nowhere until its replacement is up. */
+  /** After `lane`'s worker died: its seat counts nowhere, and says nothing, until its replacement is up. */
   vacate(lane) {
+    Atomics.store(this.i32, eagerIndex(lane), 0);
+    Atomics.store(this.i32, wantedIndex(lane), -1);
     for (;;) {
       const state = this.state(lane);
       if (state === STARTING || this.move(lane, state, STARTING)) return;
@@ -167,27 +168,31 @@ export class Seats {
     return this.#moveFirst(SPINNING, Seat.TAKEN) || this.#moveFirst(OPEN_ASLEEP, Seat.TAKEN);
   }
 
-  /** Moves the first seat found in `from` to `to`, searching from a rotating start. */
+  /**
+   * Moves the first seat found in `from` to `to`, lowest lane first: the
+   * same few workers take the calls when the pool is not saturated, so the
+   * one woken after a quiet gap is the one that ran last (warm caches, a core
+   * that is quicker to wake).
+   */
   #moveFirst(from, to) {
-    const n = this.threads;
-    for (let k = 0; k < n; k++) {
-      const lane = ((this.next + k - 1) % n) + 1;
-      if (this.state(lane) === from && this.move(lane, from, to)) {
-        this.next = (lane % n) + 1;
-        return lane;
-      }
+    for (let lane = 1; lane <= this.threads; lane++) {
+      if (this.state(lane) === from && this.move(lane, from, to)) return lane;
     }
     return 0;
   }
 
   /**
    * Worker: publishes whether it is between calls with no async task pending.
-   * A plain store (it changes twice per call): "eager" is published before a
-   * result by the ring's atomic store that follows it, and "not eager" before
-   * a task runs long enough to matter.
+   * "Eager" is a plain store (it changes twice per call), published before a
+   * result by the ring's atomic store that follows it; seen late it only
+   * makes a peer take a call itself. "Not eager" is an atomic store: a peer
+   * that still saw it eager would leave a call to a worker that is about to
+   * run something long, and the store must come before this worker reads
+   * who sleeps (the chain rule), or both could miss each other.
    */
   setEager(lane, eager) {
-    this.i32[eagerIndex(lane)] = eager ? 1 : 0;
+    if (eager) this.i32[eagerIndex(lane)] = 1;
+    else Atomics.store(this.i32, eagerIndex(lane), 0);
   }
 
   /**
@@ -240,11 +245,15 @@ export class Seats {
     return this.state(lane);
   }
 
-  /** Worker: like sleep, without blocking its event loop; `then(state)` runs once woken. */
+  /**
+   * Worker: like sleep, without blocking its event loop; `then(state)` runs
+   * once woken, always from a later microtask (never on the caller's stack,
+   * even when the seat already changed: the caller must unwind first).
+   */
   sleepAsync(lane, state, then) {
     const waiting = Atomics.waitAsync(this.i32, seatIndex(lane), state);
     if (waiting.async) waiting.value.then(() => then(this.state(lane)));
-    else then(this.state(lane));
+    else queueMicrotask(() => then(this.state(lane)));
   }
 }
 

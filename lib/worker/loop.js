@@ -70,6 +70,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
     let sliceEnd = 0; // the slice's clock starts at the 16th call (performance.now() costs ~30 ns)
     let ran = 0;
     for (;;) {
+      if (queue.stopped) return false; // shut down: calls still queued were rejected
       if (runner.outbox.flush()) bell.ring();
       // With async tasks pending, a call taken now could hold their results
       // back (a synchronous task blocks this event loop): leave it to a peer
@@ -125,6 +126,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
   function runDelivered() {
     const [handle, serial, taskIndex, payload, tagged, form] = receiveMessageOnPort(callPort).message;
     seats.move(lane, DELIVERED, BUSY);
+    if (handle < 0) return; // the host could not hand the call over after all (it settled it)
     beforeRun();
     let wire = payload;
     if (form !== Form.WIRE) {
