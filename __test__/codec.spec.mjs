@@ -39,12 +39,27 @@ test("a 1 MiB string with emoji and a lone surrogate round-trips", (t) => {
   t.is(rt(text), text);
 });
 
-test("JSON-like objects are untagged and not copied by encode", (t) => {
+test("JSON-like objects are untagged, and what travels is a copy read once", (t) => {
   const value = { id: 7, tags: ["a", "b"], nested: { ok: true, none: null, gone: undefined } };
   const { wire, tagged } = encode(value, []);
   t.false(tagged);
-  t.is(wire, value);
+  t.not(wire, value, "a copy: what was checked is what travels");
+  t.deepEqual(wire, value);
   t.deepEqual(rt(value), value);
+});
+
+test("every property is read once: a getter cannot show the check one value and the engine another", (t) => {
+  let reads = 0;
+  const sneaky = {
+    get v() {
+      reads++;
+      return reads === 1 ? 1 : () => "a function on the second read";
+    },
+  };
+  const { wire } = encode({ sneaky, list: Object.defineProperty([0], 0, { get: () => (reads++ === 1 ? 2 : Symbol("local")), enumerable: true }) }, []);
+  t.is(reads, 2, "each getter ran once");
+  t.deepEqual(Object.getOwnPropertyDescriptor(wire.sneaky, "v"), { value: 1, writable: true, enumerable: true, configurable: true });
+  t.is(wire.list[0], 2);
 });
 
 test("null-prototype objects, array holes and a __proto__ key", (t) => {

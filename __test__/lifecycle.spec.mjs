@@ -3,7 +3,8 @@ import test from "ava";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { createPool } from "knitting";
+import { setEnvironmentData } from "node:worker_threads";
+import { createPool, importTask } from "knitting";
 import * as tasks from "./fixtures/tasks.mjs";
 
 const run = promisify(execFile);
@@ -74,4 +75,52 @@ test("a task that is not exported gets an error that says so", async (t) => {
   t.is(code, "ERR_KNITTING_TASK_NOT_FOUND");
   t.regex(message, /export/);
   t.regex(message, /hidden/);
+});
+
+test("a task module that exits while it is imported fails its calls with the module and the cause, after a few attempts", async (t) => {
+  t.timeout(60_000);
+  const starts = new Int32Array(new SharedArrayBuffer(4));
+  setEnvironmentData("knitting.test.starts", starts.buffer);
+  const pool = createPool({ threads: 2 })({ never: importTask({ href: "./fixtures/exit-on-import.mjs", name: "never" }) });
+  const error = await t.throwsAsync(pool.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  t.regex(error.message, /exit-on-import\.mjs/);
+  t.regex(error.message, /exited with code 3/);
+  t.regex(error.message, /started 4 times/);
+  await t.throwsAsync(pool.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  await pool.shutdown();
+  t.is(Atomics.load(starts, 0), 8, "4 starts per worker, then no more");
+  setEnvironmentData("knitting.test.starts", undefined);
+});
+
+test("a task module that never finishes loading fails its calls once worker.startupTimeoutMs has passed", async (t) => {
+  t.timeout(60_000);
+  // The module never settles, so any limit is reached; this one is far above
+  // what starting a worker takes on a loaded machine.
+  const pool = createPool({ threads: 1, worker: { startupTimeoutMs: 5000 } })({ never: importTask({ href: "./fixtures/hang-on-import.mjs", name: "never" }) });
+  const error = await t.throwsAsync(pool.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  t.regex(error.message, /hang-on-import\.mjs/);
+  t.regex(error.message, /within 5000 ms/);
+  await pool.shutdown();
+});
+
+test("a pool dropped without shutdown() is closed once it is collected", async (t) => {
+  if (process.platform !== "linux") return t.pass("counts threads through /proc");
+  const { stdout } = await run(process.execPath, ["--expose-gc", fixture("dropped-pool.mjs")], { timeout: 60_000 });
+  t.is(stdout, "closed\n");
+});
+
+test("a pool created by a running task works (nested pools), unlike one created while a worker imports its tasks", async (t) => {
+  using pool = createPool({ threads: 1 })({ nested: tasks.nested });
+  t.deepEqual(await pool.call.nested(20), { value: 6765, onAnotherThread: true });
+});
+
+test("shutdown() called while an argument is being encoded rejects that call, never leaves it pending", async (t) => {
+  const pool = createPool({ threads: 1 })({ echo: tasks.echo });
+  const arg = {
+    get value() {
+      pool.shutdown();
+      return 1;
+    },
+  };
+  await t.throwsAsync(pool.call.echo(arg), { code: "ERR_KNITTING_POOL_CLOSED" });
 });

@@ -159,6 +159,32 @@ test("unknown or bad options are rejected with ERR_KNITTING_INVALID_OPTION", (t)
   t.throws(() => task({ f: () => 1, timeout: "soon" }), { code: "ERR_KNITTING_INVALID_OPTION" });
 });
 
+test("options read only what is plainly there: symbol keys, hidden keys, null and arrays are refused", (t) => {
+  const hidden = Object.defineProperty({}, "threads", { value: 2, enumerable: false });
+  const bad = [{ threads: null }, { [Symbol("threads")]: 2 }, hidden, { unsafe: [] }, { unsafe: null }, [], { worker: { startupTimeoutMs: -1 } }, { worker: { nope: 1 } }];
+  for (const options of bad) t.throws(() => createPool(options), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => task({ f: () => 1, timeout: { time: 10, bogus: 1 } }), { code: "ERR_KNITTING_INVALID_OPTION", message: /bogus/ });
+  t.throws(() => task({ f: () => 1, timeout: { time: 10, default: 1, error: new Error() } }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => task({ f: () => 1, [Symbol("x")]: 1 }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => importTask({ href: "./fixtures/tasks.mjs", name: "add", extra: true }), { code: "ERR_KNITTING_INVALID_OPTION", message: /extra/ });
+  t.throws(() => importTask({ href: "http://[bad" }), { code: "ERR_KNITTING_INVALID_TASK", message: /not a URL/ });
+});
+
+test("a timeout of Infinity never fires, and one beyond the timer range does not fire early", async (t) => {
+  using pool = createPool({ threads: 1 })({ slowWithInfiniteTimeout: tasks.slowWithInfiniteTimeout, slowWithHugeTimeout: tasks.slowWithHugeTimeout });
+  t.is(await pool.call.slowWithInfiniteTimeout(30), "finished");
+  t.is(await pool.call.slowWithHugeTimeout(30), "finished");
+});
+
+test("shutdown with a delay beyond the timer range waits for the calls in flight, then closes", async (t) => {
+  const pool = createPool({ threads: 1 })({ sleep: tasks.sleep });
+  const inFlight = pool.call.sleep(30);
+  const done = pool.shutdown(2 ** 31);
+  t.true((await inFlight) > 0, "the call finished instead of being cut off at once");
+  await done;
+  await t.throwsAsync(pool.call.sleep(1), { code: "ERR_KNITTING_POOL_CLOSED" });
+});
+
 test("both BufferReferenceReturn modes are accepted", async (t) => {
   for (const mode of ["copy", "borrow"]) {
     const pool = createPool({ threads: 1, unsafe: { BufferReferenceReturn: mode } })({ echo });

@@ -72,6 +72,13 @@ export const Errors = {
     coded(Error, Codes.TASK_NOT_FOUND,
       `Worker could not load ${href} for task "${name}": ${cause?.message ?? String(cause)}`,
       { cause }),
+  workerStartupFailed: (href, why, attempts, cause) =>
+    coded(Error, Codes.TASK_NOT_FOUND,
+      `Worker could not load ${href ?? "its task modules"}: ${why}` +
+        (attempts > 1 ? `; it was started ${attempts} times` : "") +
+        ". Calls wait for another worker of the pool; when none can start, they fail with this error. " +
+        "Fix the module (a task module must not exit or wait forever while it is imported), or raise worker.startupTimeoutMs.",
+      cause === undefined ? undefined : { cause }),
   createPoolInWorker: (href) =>
     coded(Error, Codes.TASK_NOT_FOUND,
       `createPool was called inside a pool worker while it imported ${href ?? "a task module"}. ` +
@@ -95,6 +102,14 @@ export const Errors = {
   detachedPayload: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Detached ArrayBuffer at ${at}: its bytes were already moved or freed. Send a buffer (or view) that still holds its bytes.`),
+  corruptPayload: (detail) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload: the value could not be read back (${detail}). ` +
+        "Both sides must load the same version of knitting; report it if they do."),
+  tooDeep: (at, limit) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Unsupported payload: the value nests deeper than ${limit} levels at ${at}. ` +
+        `Values may nest at most ${limit} containers deep; flatten the structure (for example send a list of nodes with parent ids).`),
   uncloneable: (cause) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload: the engine could not copy this value (${cause?.message ?? String(cause)}). ` +

@@ -10,6 +10,7 @@ export const transfer = ArrayBuffer.prototype.transfer;
 export const bufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
 export const bufferDetached = getter(ArrayBuffer.prototype, "detached");
 export const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
+export const bufferMaxByteLength = getter(ArrayBuffer.prototype, "maxByteLength");
 export const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag);
 export const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
 export const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");

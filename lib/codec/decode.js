@@ -5,6 +5,7 @@
 
 import { Buffer } from "node:buffer";
 import { Envelope } from "../envelope.js";
+import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
 import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE } from "./encode.js";
 
@@ -62,7 +63,7 @@ function reviveNode(kind, node) {
     case REFERENCE:
       return new BufferReference(node.b);
     default:
-      throw new TypeError(`knitting: unknown payload tag ${String(kind)} (sender and receiver run different versions?)`);
+      throw Errors.corruptPayload(`unknown payload tag ${String(kind)}`);
   }
 }
 

@@ -22,8 +22,8 @@ import { Envelope } from "../envelope.js";
 import { BufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
 import { copyInto } from "../native.js";
 import {
-  bufferByteLength, bufferDetached, bufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset,
-  typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName,
+  bufferByteLength, bufferDetached, bufferMaxByteLength, bufferResizable, dataViewBuffer, dataViewByteLength,
+  dataViewByteOffset, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName,
 } from "../intrinsics.js";
 
 /** Key of a tag node. */
@@ -42,8 +42,17 @@ const ObjectPrototype = Object.prototype;
 const ArrayPrototype = Array.prototype;
 const {
   isArrayBuffer, isSharedArrayBuffer, isArrayBufferView, isDataView, isDate, isNativeError, isProxy,
-  isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp,
+  isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp, isAnyArrayBuffer, isArgumentsObject,
 } = types;
+const objectToString = Object.prototype.toString;
+
+/**
+ * How deeply values may nest (containers within containers). Both sides
+ * encode with the same walk, so arguments and results honour the same limit;
+ * deeper values are refused with ERR_KNITTING_UNSUPPORTED_PAYLOAD instead of
+ * overflowing a thread's stack (the receiver's included).
+ */
+export const MAX_DEPTH = 1000;
 
 
 /** Typed array classes that structured clone keeps, by their internal name. */
@@ -114,13 +123,12 @@ function withKey(error, key) {
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+/** The path as code (arg.items[2].name); a very long one keeps its first and last keys. */
 function formatPath(label, path) {
-  let at = label;
-  for (let i = path.length - 1; i >= 0; i--) {
-    const key = path[i];
-    at += typeof key === "number" ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-  }
-  return at;
+  const segment = (key) => (typeof key === "number" ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+  const keys = path.toReversed();
+  if (keys.length <= 12) return label + keys.map(segment).join("");
+  return `${label}${keys.slice(0, 6).map(segment).join("")}…(${keys.length - 10} more)…${keys.slice(-4).map(segment).join("")}`;
 }
 
 // Containers being walked. The first LINEAR ancestors are scanned, deeper ones
@@ -165,6 +173,7 @@ function release(walk) {
 
 function enter(walk, object) {
   const { stack, depth } = walk;
+  if (depth >= MAX_DEPTH) throw new Rejection((at) => Errors.tooDeep(at, MAX_DEPTH));
   for (let i = 0, n = depth < LINEAR ? depth : LINEAR; i < n; i++) {
     if (stack[i] === object) throw new Rejection((at) => Errors.circularPayload(at));
   }
@@ -214,68 +223,117 @@ function encodeValue(value, walk) {
 }
 
 function encodeObject(object, walk) {
+  if (isProxy(object)) throw unsupported(object); // (before anything that could run its traps)
   if (isArray(object)) {
-    if (isProxy(object)) throw unsupported(object);
+    if (getPrototypeOf(object) !== ArrayPrototype) throw unsupported(object);
     return encodeArray(object, walk);
   }
   const proto = getPrototypeOf(object);
-  if ((proto === ObjectPrototype || proto === null) && !isProxy(object)) return encodePlain(object, walk);
+  if (proto === ObjectPrototype || proto === null) {
+    // An object whose prototype says "plain" can still be a Map, a Date, an
+    // arguments object... with its prototype replaced: copying its own keys
+    // would silently turn it into something else.
+    if (isExotic(object)) throw exotic(object);
+    return encodePlain(object, walk);
+  }
   walk.json = false;
   if (isArrayBufferView(object)) return isDataView(object) ? copyDataView(object, proto, walk) : copyTypedArray(object, proto, walk);
   if (isArrayBuffer(object)) {
+    if (proto !== ArrayBuffer.prototype) throw unsupported(object);
     if (bufferDetached.call(object)) throw new Rejection((at) => Errors.detachedPayload(at));
-    return bufferByteLength.call(object) >= ENGINE_COPY_MIN ? engineCopy(new Uint8Array(object), walk) : object;
+    if (bufferByteLength.call(object) < ENGINE_COPY_MIN) return object;
+    return engineCopy(new Uint8Array(object), walk, bufferResizable.call(object) ? bufferMaxByteLength.call(object) : undefined);
   }
   if (isSharedArrayBuffer(object)) {
+    if (proto !== SharedArrayBuffer.prototype) throw unsupported(object);
     walk.shared = true;
     return object;
   }
-  if (isDate(object)) return object;
+  if (isDate(object)) {
+    if (proto !== Date.prototype) throw unsupported(object);
+    return object;
+  }
   if (object instanceof Envelope) return envelopeNode(object, walk, false);
   if (object instanceof BufferReference) throw new Rejection((at) => Errors.nestedBufferReference(at));
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
   throw unsupported(object);
 }
 
+/** Whether an object with a plain prototype is in fact not an ordinary object. */
+function isExotic(object) {
+  return (
+    objectToString.call(object) !== "[object Object]" || // arguments, Date, RegExp, Error, boxed primitives, module namespaces
+    isMap(object) || isSet(object) || isWeakMap(object) || isWeakSet(object) || isPromise(object) ||
+    isAnyArrayBuffer(object) || isArrayBufferView(object) || object instanceof WeakRef
+  );
+}
+
+/**
+ * A fresh array with the encoded elements, each read once (what was checked
+ * is what travels). Holes stay holes; from the first hole on, only the
+ * elements present are visited, so a sparse array costs what it holds, not
+ * its length. Named properties on an array are not part of it (as for
+ * typed arrays and Dates): they are not sent.
+ */
 function encodeArray(array, walk) {
   enter(walk, array);
   const length = array.length;
-  let copy;
+  const copy = [];
   let i = 0;
   try {
     for (; i < length; i++) {
       const item = array[i];
-      const wired = encodeValue(item, walk);
-      if (copy !== undefined) copy[i] = wired;
-      else if (wired !== item) {
-        copy = new Array(length);
-        for (let j = 0; j < i; j++) copy[j] = array[j];
-        copy[i] = wired;
+      if (item === undefined && !(i in array)) {
+        encodeSparse(array, copy, i, walk);
+        break;
       }
+      copy.push(encodeValue(item, walk));
     }
   } catch (error) {
     throw withKey(error, i);
   }
   leave(walk);
-  return copy ?? array;
+  return copy;
 }
 
+/** The rest of `array` from index `from` (a hole), element by element present. */
+function encodeSparse(array, copy, from, walk) {
+  walk.json = false; // JSON would turn the holes into nulls
+  const length = array.length;
+  let index = from;
+  try {
+    // The indices present, ascending, then any named keys (which stop the loop).
+    for (const key of objectKeys(array)) {
+      index = arrayIndex(key);
+      if (index < 0) break;
+      if (index >= from) copy[index] = encodeValue(array[index], walk);
+    }
+  } catch (error) {
+    throw withKey(error, index);
+  }
+  copy.length = length;
+}
+
+/** The array index a property key names, or -1 (not an index). */
+function arrayIndex(key) {
+  const n = +key;
+  return n >= 0 && n < 4294967295 && Number.isInteger(n) && String(n) === key ? n : -1;
+}
+
+/** A fresh object with the encoded values of `object`'s enumerable string keys, each read once. */
 function encodePlain(object, walk) {
   enter(walk, object);
   // for-in (no key array) is the fast way to list keys; it also lists inherited
   // enumerable keys, which only exist if someone added some to Object.prototype.
   const inherited = walk.inheritedKeys && getPrototypeOf(object) !== null;
-  let copy;
+  const copy = {};
   let escape = false;
   let key;
   try {
     for (key in object) {
       if (inherited && !hasOwn(object, key)) continue;
       if (key === TAG) escape = true;
-      const item = object[key];
-      const wired = encodeValue(item, walk);
-      if (copy !== undefined) setKey(copy, key, wired);
-      else if (wired !== item) copy = copyUntil(object, key, wired, inherited);
+      setKey(copy, key, encodeValue(object[key], walk));
     }
   } catch (error) {
     throw withKey(error, key);
@@ -283,19 +341,8 @@ function encodePlain(object, walk) {
   leave(walk);
   if (escape) {
     walk.tagged = true;
-    return { [TAG]: ESCAPE, v: copy ?? object };
+    return { [TAG]: ESCAPE, v: copy };
   }
-  return copy ?? object;
-}
-
-/** A copy of `object`'s keys before `last` (same order), then `last` set to `wired`. */
-function copyUntil(object, last, wired, inherited) {
-  const copy = {};
-  for (const key in object) {
-    if (key === last) break;
-    if (!inherited || hasOwn(object, key)) setKey(copy, key, object[key]);
-  }
-  setKey(copy, last, wired);
   return copy;
 }
 
@@ -332,9 +379,12 @@ function checkAttached(buffer) {
  */
 export const ENGINE_COPY_MIN = 64 * 1024;
 
-/** A fresh ArrayBuffer with the bytes of `bytes` (non-shared), moved with the transfer list. */
-function engineCopy(bytes, walk) {
-  const target = new ArrayBuffer(bytes.byteLength);
+/**
+ * A fresh ArrayBuffer with the bytes of `bytes` (non-shared), moved with the
+ * transfer list; resizable up to `maxByteLength` when given (as the source was).
+ */
+function engineCopy(bytes, walk, maxByteLength) {
+  const target = maxByteLength === undefined ? new ArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength, { maxByteLength });
   copyInto(bytes, target);
   walk.transfer.push(target);
   return target;
@@ -345,6 +395,13 @@ function copyTypedArray(view, proto, walk) {
   const isBuffer = proto === Buffer.prototype;
   if (Class === undefined || (!isBuffer && proto !== Class.prototype)) throw unsupported(view);
   const buffer = typedArrayBuffer.call(view);
+  if (isSharedArrayBuffer(buffer)) {
+    // A view of shared memory is shared, as the SharedArrayBuffer itself is.
+    walk.shared = true;
+    if (!isBuffer) return view;
+    walk.tagged = true;
+    return { [TAG]: BUFFER, v: new Uint8Array(buffer, typedArrayByteOffset.call(view), typedArrayByteLength.call(view)) };
+  }
   checkAttached(buffer);
   const offset = typedArrayByteOffset.call(view);
   const byteLength = typedArrayByteLength.call(view);
@@ -363,6 +420,10 @@ function copyTypedArray(view, proto, walk) {
 function copyDataView(view, proto, walk) {
   if (proto !== DataView.prototype) throw unsupported(view);
   const buffer = dataViewBuffer.call(view);
+  if (isSharedArrayBuffer(buffer)) {
+    walk.shared = true;
+    return view;
+  }
   checkAttached(buffer);
   const offset = dataViewByteOffset.call(view);
   const length = dataViewByteLength.call(view);
@@ -429,12 +490,17 @@ function encodeOrString(value, walk) {
 
 // ---- Envelope ------------------------------------------------------------
 
-/** Validates an envelope. A BufferReference body (top level only) is left in `p` for encode() to take. */
+/**
+ * Validates an envelope and copies its header (read once: the header that
+ * travels is the one that was checked). A BufferReference body (top level
+ * only) is left in `p` for encode() to take.
+ */
 function envelopeNode(envelope, walk, top) {
   const header = envelope.header;
   const payload = envelope.payload;
+  let copy;
   try {
-    checkHeader(header, walk, true);
+    copy = copyHeader(header, walk, true);
   } catch (error) {
     throw withKey(error, "header");
   }
@@ -450,38 +516,39 @@ function envelopeNode(envelope, walk, top) {
     throw withKey(new Rejection((at) => Errors.envelopePayload(type, at)), "payload");
   }
   walk.tagged = true;
-  return { [TAG]: ENVELOPE, h: header, p: payload };
+  return { [TAG]: ENVELOPE, h: copy, p: payload };
 }
 
-/** Header: string, number, boolean, null, arrays and plain objects of those (undefined only nested, as JSON drops it). */
-function checkHeader(value, walk, top) {
+/**
+ * A copy of a header: string, number, boolean, null, and arrays and plain
+ * objects of those (undefined only nested, as JSON drops it).
+ */
+function copyHeader(value, walk, top) {
   switch (typeof value) {
     case "string":
     case "number":
     case "boolean":
-      return;
+      return value;
     case "undefined":
-      if (!top) return;
+      if (!top) return value;
       break;
     case "object": {
-      if (value === null) return;
-      const array = isArray(value);
+      if (value === null) return value;
       if (isProxy(value)) break;
-      if (!array) {
-        const proto = getPrototypeOf(value);
-        if (proto !== ObjectPrototype && proto !== null) break;
-      }
+      const array = isArray(value);
+      const proto = getPrototypeOf(value);
+      if (array ? proto !== ArrayPrototype : (proto !== ObjectPrototype && proto !== null) || isExotic(value)) break;
       enter(walk, value);
-      const keys = array ? null : objectKeys(value);
-      const length = array ? value.length : keys.length;
+      const keys = objectKeys(value);
+      const copy = array ? [] : {};
       let i = 0;
       try {
-        for (; i < length; i++) checkHeader(array ? value[i] : value[keys[i]], walk, false);
+        for (; i < keys.length; i++) setKey(copy, keys[i], copyHeader(value[keys[i]], walk, false));
       } catch (error) {
-        throw withKey(error, array ? i : keys[i]);
+        throw withKey(error, array ? +keys[i] : keys[i]);
       }
       leave(walk);
-      return;
+      return copy;
     }
   }
   const type = typeName(value);
@@ -514,6 +581,27 @@ function insteadOf(object) {
   if (object instanceof Blob) return "read its bytes first (await blob.arrayBuffer()) and send the ArrayBuffer";
   if (isArrayBufferView(object)) return "send a plain typed array, Buffer or DataView instead of a subclass";
   return "convert it to a plain object or array (for a class instance, copy the fields you need)";
+}
+
+/** A refusal of an object that is not what its plain prototype says. */
+function exotic(object) {
+  const kind = isArgumentsObject(object) ? "an arguments object" : `a ${exoticKind(object)} whose prototype was replaced`;
+  const instead = isArgumentsObject(object)
+    ? "send an array of the arguments instead (Array.from(arguments) or a rest parameter)"
+    : "send it with its own prototype, or convert it to a plain object or array";
+  return new Rejection((at) => Errors.unsupportedPayload(kind, at, instead));
+}
+
+function exoticKind(object) {
+  if (isMap(object)) return "Map";
+  if (isSet(object)) return "Set";
+  if (isWeakMap(object)) return "WeakMap";
+  if (isWeakSet(object)) return "WeakSet";
+  if (isPromise(object)) return "Promise";
+  if (isAnyArrayBuffer(object)) return "ArrayBuffer";
+  if (isArrayBufferView(object)) return "typed array or DataView";
+  if (object instanceof WeakRef) return "WeakRef";
+  return objectToString.call(object).slice(8, -1);
 }
 
 function unsupported(object) {

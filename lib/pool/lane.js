@@ -1,11 +1,26 @@
 // One lane of a pool: a worker thread, its result ring and the two
 // MessagePorts that carry what does not fit a slot (calls the host hands over,
 // results that are not small primitives). The lane reports what happens to its
-// worker (a failed start, an exit) to the pool; it replaces a worker that dies,
-// unless the pool is closing or the worker could not even load its tasks.
+// worker (a failed start, an exit) to the pool, and replaces a worker that
+// dies, unless the pool is closing or the worker could not load its tasks.
+//
+// Starting is bounded: a worker that dies before it has loaded its tasks (a
+// task module that exits while it is imported) is started again after a
+// back-off, at most STARTUP_ATTEMPTS times in a row; one that is not ready
+// within startupTimeoutMs (a top-level await that never settles) is stopped.
+// Either way the lane is then out of service, with an error that names the
+// module it was importing and why it failed.
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
 import { F_JSON, F_TAGGED } from "../transport/slot-value.js";
+import { STARTUP_READY, startupIndex } from "../transport/layout.js";
+import { Errors } from "../errors.js";
+import { decode } from "../codec/decode.js";
+import { setLongTimeout } from "../timers.js";
+
+/** Starts in a row that may die before the worker is ready, and the pauses between them (ms). */
+const STARTUP_ATTEMPTS = 4;
+const STARTUP_BACKOFF_MS = [50, 250, 1000];
 
 const workerMain = new URL("../worker/main.js", import.meta.url);
 
@@ -22,21 +37,43 @@ export class Lane {
   #resultPort;
   /** Set when the worker could not load its tasks: this lane is out of service. */
   startupError = undefined;
+  #control;
+  #startupTimeoutMs;
+  /** Starts in a row that ended before the worker was ready. */
+  #failedStarts = 0;
+  #cancelStartupTimer = () => {};
+  #timedOut = false;
 
   /**
    * @param {number} number 1-based, as the worker's seat and the claims table name it
    * @param {object} workerData what every worker of the pool is given
-   * @param {{ onStartupFailed(lane, message), onExit(lane, code, cause) }} events
+   * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause) }} events
+   * @param {number} startupTimeoutMs
    */
-  constructor(number, workerData, events) {
+  constructor(number, workerData, events, startupTimeoutMs) {
     this.number = number;
     this.results = new SpscRing();
     this.#events = events;
     this.#workerData = { ...workerData, results: this.results.sab, lane: number };
+    this.#control = new Int32Array(workerData.control);
+    this.#startupTimeoutMs = startupTimeoutMs;
     this.#start();
   }
 
+  get #ready() {
+    return Atomics.load(this.#control, startupIndex(this.number)) === STARTUP_READY;
+  }
+
+  /** The module the worker was importing when it stopped (or was about to import first), and whether it had begun. */
+  get #importing() {
+    const stage = Atomics.load(this.#control, startupIndex(this.number));
+    const tasks = this.#workerData.tasks;
+    return stage > 0 ? [tasks[stage - 1]?.href, true] : [tasks[0]?.href, false];
+  }
+
   #start() {
+    Atomics.store(this.#control, startupIndex(this.number), 0);
+    this.#timedOut = false;
     const callChannel = new MessageChannel();
     const resultChannel = new MessageChannel();
     this.#callPort = callChannel.port1;
@@ -48,21 +85,52 @@ export class Lane {
     this.#worker = worker;
     this.#crash = undefined;
     worker.on("message", (message) => {
-      if (message?.type === "startup-failed") this.#events.onStartupFailed(this, message);
+      if (message?.type === "startup-failed") this.#failStartup(decode(message.wire, message.tagged));
     });
     worker.on("error", (error) => {
       this.#crash = error;
     });
     worker.on("exit", (code) => {
       if (worker !== this.#worker || this.#closing) return;
+      const ready = this.#ready;
+      this.#cancelStartupTimer();
       this.#events.onExit(this, code, this.#crash);
-      if (this.startupError === undefined) {
-        this.results.reset();
-        this.#start();
+      if (this.startupError !== undefined) return;
+      this.results.reset();
+      if (ready) {
+        this.#failedStarts = 0;
+        return this.#start();
       }
+      // It died while starting: try again after a pause, a few times.
+      const [href, begun] = this.#importing;
+      const when = begun ? "" : " before it began importing it";
+      const why = this.#timedOut
+        ? `it did not finish loading its tasks within ${this.#startupTimeoutMs} ms${when} (a top-level await that never settles?)`
+        : `it exited with code ${code}${when}${this.#crash ? ` (${this.#crash.message ?? this.#crash})` : ""}`;
+      if (this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
+        return this.#failStartup(Errors.workerStartupFailed(href, why, this.#failedStarts, this.#crash));
+      }
+      // (Keeps the process alive only while calls wait: then no worker does.)
+      const cancel = setLongTimeout(() => {
+        if (!this.#closing) this.#start();
+      }, STARTUP_BACKOFF_MS[this.#failedStarts - 1], { unref: !this.#kept });
+      this.#cancelStartupTimer = cancel;
     });
+    // A worker that is not ready in time is stopped (its exit then fails the lane).
+    this.#cancelStartupTimer = setLongTimeout(() => {
+      if (this.#ready || this.#closing || worker !== this.#worker) return;
+      this.#timedOut = true;
+      worker.terminate();
+    }, this.#startupTimeoutMs, { unref: true });
     // After the listeners: adding a "message" listener refs the worker again.
     if (!this.#kept) worker.unref();
+  }
+
+  /** The lane is out of service: the pool is told why. */
+  #failStartup(error) {
+    if (this.startupError !== undefined) return;
+    this.#cancelStartupTimer();
+    this.#events.onStartupFailed(this, error);
   }
 
   /** Keeps the process alive (while the pool has calls in flight) or not. */
@@ -102,6 +170,7 @@ export class Lane {
   /** Stops the worker for good. */
   async close() {
     this.#closing = true;
+    this.#cancelStartupTimer();
     await this.#worker.terminate();
     this.#callPort.close();
     this.#resultPort.close();

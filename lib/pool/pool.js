@@ -2,7 +2,7 @@
 // `call.<name>(arg)` function per task, shutdown and dispose. The transport
 // and scheduling live in dispatcher.js; the workers' lifecycles in lane.js.
 import { Errors } from "../errors.js";
-import { kInPoolWorker } from "../symbols.js";
+import { kImportingTasks } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { Lane } from "./lane.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -10,6 +10,7 @@ import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
+import { setLongTimeout } from "../timers.js";
 
 /** Describes each task so a worker can import it: sorted by name. */
 function describeTasks(tasks, callerHref) {
@@ -46,38 +47,33 @@ function workerStub(names, href) {
   });
 }
 
-class Pool {
+/**
+ * The pool's machinery. Nothing in it refers to the Pool object users hold
+ * (the workers' listeners refer to this), so a Pool dropped without
+ * shutdown() can be collected, and then this closes once idle.
+ */
+class PoolCore {
   #dispatcher;
   #lanes;
   #closed = false;
   #shutdown = undefined;
-  /** Called once when the last call in flight settles (shutdown with a delay). */
+  /** Called once when the last call in flight settles (a shutdown waiting for them). */
   #whenIdle = undefined;
 
-  constructor(threads, tasks) {
+  constructor({ threads, startupTimeoutMs }, tasks) {
     this.#dispatcher = new Dispatcher(threads, { keepAlive: (keep) => this.#keepAlive(keep) });
     const workerData = { ...this.#dispatcher.workerData, tasks };
     const events = {
-      onStartupFailed: (lane, message) => this.#laneFailed(lane, decode(message.wire, message.tagged)),
+      onStartupFailed: (lane, error) => this.#laneFailed(lane, error),
       onExit: (lane, code, cause) => this.#laneExited(lane, code, cause),
     };
-    this.#lanes = Array.from({ length: threads }, (_, i) => new Lane(i + 1, workerData, events));
+    this.#lanes = Array.from({ length: threads }, (_, i) => new Lane(i + 1, workerData, events, startupTimeoutMs));
     this.#dispatcher.lanes = this.#lanes;
-    const call = Object.create(null);
-    tasks.forEach(({ name }, index) => {
-      call[name] = (arg) => this.#call(index, arg);
-    });
-    this.call = Object.freeze(call);
-    // Own bound methods, so `const { shutdown } = pool` works too.
-    this.shutdown = (delayMs) => this.#startShutdown(delayMs);
-    this[Symbol.dispose] = () => void this.#startShutdown();
-    this[Symbol.asyncDispose] = () => this.#startShutdown();
-    Object.freeze(this);
   }
 
-  #call(index, arg) {
+  call(index, arg) {
     if (this.#closed) return Promise.reject(Errors.poolClosed());
-    if (arg instanceof Promise) return arg.then((value) => this.#call(index, value));
+    if (arg instanceof Promise) return arg.then((value) => this.call(index, value));
     const failure = this.#allLanesFailed();
     if (failure !== undefined) return Promise.reject(failure);
     let prepared;
@@ -86,6 +82,8 @@ class Pool {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Encoding runs user code (getters): it may have shut the pool down.
+    if (this.#closed) return Promise.reject(Errors.poolClosed());
     return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer);
   }
 
@@ -118,10 +116,11 @@ class Pool {
    * Stops accepting calls, gives calls in flight `delayMs` to finish, rejects
    * the rest with "Thread closed" and stops the workers. Idempotent.
    */
-  #startShutdown(delayMs = 0) {
+  shutdown(delayMs = 0) {
     if (this.#shutdown) return this.#shutdown;
     this.#closed = true;
-    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+    // A bad or negative delay means none; Infinity: wait for every call in flight.
+    const delay = typeof delayMs === "number" && delayMs > 0 ? delayMs : 0;
     this.#shutdown = new Promise((resolve) => {
       const finish = () => {
         this.#dispatcher.stop();
@@ -130,23 +129,55 @@ class Pool {
       };
       if (delay === 0 || this.#dispatcher.size === 0) return finish();
       // Calls in flight get the delay to finish; close as soon as they have.
-      const timer = setTimeout(finish, delay);
+      const cancel = setLongTimeout(finish, delay);
       this.#whenIdle = () => {
-        clearTimeout(timer);
+        cancel();
         finish();
       };
     });
     return this.#shutdown;
   }
+
+  /** The Pool object was collected: close now if idle, else once the last call in flight settles. */
+  closeWhenIdle() {
+    if (this.#shutdown) return;
+    if (this.#dispatcher.size === 0) this.shutdown();
+    else this.#whenIdle = () => this.shutdown();
+  }
+}
+
+/** Closes pools that were dropped without shutdown(). */
+const dropped = new FinalizationRegistry((core) => core.closeWhenIdle());
+
+/** The pool object users hold: call.<name>, shutdown and dispose, all of which work detached. */
+class Pool {
+  #core;
+
+  constructor(settings, tasks) {
+    const core = new PoolCore(settings, tasks);
+    this.#core = core;
+    const call = Object.create(null);
+    // These close over this Pool (not only the core): holding any of them
+    // keeps the pool alive.
+    tasks.forEach(({ name }, index) => {
+      call[name] = (arg) => this.#core.call(index, arg);
+    });
+    this.call = Object.freeze(call);
+    this.shutdown = (delayMs) => this.#core.shutdown(delayMs);
+    this[Symbol.dispose] = () => void this.#core.shutdown();
+    this[Symbol.asyncDispose] = () => this.#core.shutdown();
+    Object.freeze(this);
+    dropped.register(this, core);
+  }
 }
 
 /** createPool({ threads, unsafe })({ ...tasks }) */
 export function createPool(options) {
-  const { threads } = validatePoolOptions(options);
+  const settings = validatePoolOptions(options);
   const callerHref = callerModuleUrl();
   return (tasks) => {
-    if (globalThis[kInPoolWorker]) return workerStub(Object.keys(tasks ?? {}), callerHref);
-    return new Pool(threads, describeTasks(tasks, callerHref));
+    if (globalThis[kImportingTasks]) return workerStub(Object.keys(tasks ?? {}), callerHref);
+    return new Pool(settings, describeTasks(tasks, callerHref));
   };
 }
 

@@ -1,10 +1,9 @@
 // Task definitions: task({ f, timeout }), importTask({ href, name }), and the
 // task(...).createPool(options) shorthand.
 import { Errors } from "../errors.js";
-import { kTask } from "../symbols.js";
+import { kImportingTasks, kTask } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
-import { isMain } from "../runtime/is-main.js";
-import { validateTimeout } from "./options.js";
+import { checkOptionsObject, validateTimeout } from "./options.js";
 
 /** Ordinal of each task() call per module, so a worker can find the same task. */
 const ordinals = new Map();
@@ -25,9 +24,7 @@ export function task(definition) {
   if (definition === null || typeof definition !== "object" || typeof definition.f !== "function") {
     throw Errors.invalidTask("task({ f }) needs an object whose `f` is the function to run on the worker");
   }
-  for (const key of Object.keys(definition)) {
-    if (key !== "f" && key !== "timeout") throw Errors.invalidOption(`task option "${key}" is not supported (supported: f, timeout)`);
-  }
+  checkOptionsObject(definition, "task option", ["f", "timeout"]);
   validateTimeout(definition.timeout);
   const href = callerModuleUrl();
   const def = {
@@ -37,7 +34,7 @@ export function task(definition) {
     at: href === undefined ? -1 : nextOrdinal(href),
     [kTask]: true,
     createPool(options) {
-      if (!isMain) return def;
+      if (globalThis[kImportingTasks]) return def; // a worker importing this module: it defines, the host calls
       const pool = createPoolLater(options)({ task: def });
       return {
         call: (arg) => pool.call.task(arg),
@@ -51,7 +48,9 @@ export function task(definition) {
 }
 
 /** A task that only workers import: `href` (relative to the caller) exports `name`. */
-export function importTask({ href, name = "default", timeout } = {}) {
+export function importTask(definition = {}) {
+  checkOptionsObject(definition, "importTask option", ["href", "name", "timeout"]);
+  const { href, name = "default", timeout } = definition;
   if (typeof href !== "string" || href === "") throw Errors.invalidTask("importTask({ href }) needs a non-empty module URL or path");
   if (typeof name !== "string" || name === "") throw Errors.invalidTask("importTask({ name }) must be a non-empty export name");
   validateTimeout(timeout);
@@ -66,7 +65,16 @@ export function importTask({ href, name = "default", timeout } = {}) {
     );
   }
   const base = callerModuleUrl();
-  return { href: new URL(href, base).href, exportName: name, timeout, at: -1, imported: true, [kTask]: true };
+  let url;
+  try {
+    url = new URL(href, base).href;
+  } catch {
+    throw Errors.invalidTask(
+      `importTask({ href: ${JSON.stringify(href)} }) is not a URL${base === undefined ? "" : ` or a path relative to ${base}`}; ` +
+        'pass an absolute URL (new URL("./tasks.mjs", import.meta.url).href) or a relative path such as "./tasks.mjs"',
+    );
+  }
+  return { href: url, exportName: name, timeout, at: -1, imported: true, [kTask]: true };
 }
 
 export const isTask = (value) => value !== null && typeof value === "object" && value[kTask] === true;

@@ -55,6 +55,9 @@ const SEATS_AT_LINE = 8;
 export const seatIndex = (lane) => (SEATS_AT_LINE + lane) * LINE_INTS;
 export const wantedIndex = (lane) => seatIndex(lane) + 1;
 export const eagerIndex = (lane) => seatIndex(lane) + 2;
+/** How far the worker got in starting: 0 begun, n > 0 importing task entry n - 1, STARTUP_READY done. */
+export const startupIndex = (lane) => seatIndex(lane) + 3;
+export const STARTUP_READY = -1;
 export const MAX_THREADS = 256;
 export const CONTROL_BYTES = (SEATS_AT_LINE + MAX_THREADS + 1) * LINE_INTS * 4;
 

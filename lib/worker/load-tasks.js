@@ -5,13 +5,17 @@ import { isTask } from "../pool/task.js";
 
 /**
  * @param {{ name: string, href: string, exportName: string, at: number, timeout?: unknown }[]} entries
+ * @param {(index: number) => void} importing called before the module of entry `index` is imported
  * @returns {Promise<{ f: Function, timeout: unknown }[]>}
  */
-export async function loadTasks(entries) {
+export async function loadTasks(entries, importing) {
   const modules = new Map();
   const loaded = [];
-  for (const entry of entries) {
-    if (!modules.has(entry.href)) modules.set(entry.href, import(entry.href));
+  for (const [index, entry] of entries.entries()) {
+    if (!modules.has(entry.href)) {
+      importing(index);
+      modules.set(entry.href, import(entry.href));
+    }
     let namespace;
     try {
       namespace = await modules.get(entry.href);

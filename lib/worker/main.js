@@ -3,17 +3,18 @@
 // loop (loop.js). Results go back through the worker's own result ring and
 // port (the Outbox).
 import { parentPort, workerData } from "node:worker_threads";
-import { kInPoolWorker } from "../symbols.js";
+import { kImportingTasks } from "../symbols.js";
 import { prepare } from "../codec/prepare.js";
 import { CallQueue } from "../transport/call-queue.js";
 import { HostBell, Seats } from "../transport/doorbell.js";
+import { STARTUP_READY, startupIndex } from "../transport/layout.js";
 import { Outbox } from "../transport/outbox.js";
 import { SpscRing } from "../transport/spsc-ring.js";
 import { loadTasks } from "./load-tasks.js";
 import { Runner } from "./run.js";
 import { startLoop } from "./loop.js";
 
-globalThis[kInPoolWorker] = true;
+globalThis[kImportingTasks] = true;
 
 const { lane, threads, maxAwake, callPort, resultPort } = workerData;
 const control = new Int32Array(workerData.control);
@@ -32,10 +33,15 @@ const runner = new Runner(
 // without blocking (a pending Atomics.waitAsync does not).
 parentPort.on("message", () => {});
 
-loadTasks(workerData.tasks).then(
+// The host reads how far a worker got (which module it was importing) if it
+// dies or hangs before it is ready.
+const stage = (value) => Atomics.store(control, startupIndex(lane), value);
+loadTasks(workerData.tasks, (index) => stage(index + 1)).then(
   (tasks) => {
+    globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
     loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake });
+    stage(STARTUP_READY);
     loop.start();
   },
   (error) => {

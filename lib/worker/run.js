@@ -2,12 +2,13 @@
 // the task, settle (with the task's timeout for a promise), encode the result
 // and hand it to the outbox. A BufferReference the task received is released
 // when the task settles, unless it returned it.
-import { setTimeout as sleep } from "node:timers/promises";
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { Errors } from "../errors.js";
 import { Envelope } from "../envelope.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
+import { timeoutDelay } from "../pool/options.js";
+import { setLongTimeout } from "../timers.js";
 
 export class Runner {
   /** @type {{ f: Function, timeout: unknown }[]} */
@@ -108,18 +109,18 @@ function releaseInput(arg) {
   if (ref instanceof BufferReference) ref.release();
 }
 
+/** The task's promise, or the timeout's outcome if it fires first (see validateTimeout). */
 function settleWithTimeout(promise, timeout) {
-  const time = typeof timeout === "number" ? timeout : timeout?.time;
-  if (typeof time !== "number" || time < 0) return promise;
-  const controller = new AbortController();
-  const timer = sleep(time, undefined, { signal: controller.signal }).then(
-    () => {
-      if (typeof timeout === "object" && "default" in timeout) return timeout.default;
-      if (typeof timeout === "object" && timeout.maybe === true) return undefined;
-      if (typeof timeout === "object" && "error" in timeout) throw timeout.error;
-      throw Errors.taskTimeout(time);
-    },
-    () => new Promise(() => {}),
-  );
-  return Promise.race([promise, timer]).finally(() => controller.abort());
+  const time = timeoutDelay(timeout);
+  if (time === undefined) return promise;
+  let cancel;
+  const timer = new Promise((resolve, reject) => {
+    cancel = setLongTimeout(() => {
+      if (typeof timeout === "object" && "default" in timeout) resolve(timeout.default);
+      else if (typeof timeout === "object" && timeout.maybe === true) resolve(undefined);
+      else if (typeof timeout === "object" && "error" in timeout) reject(timeout.error);
+      else reject(Errors.taskTimeout(time));
+    }, time);
+  });
+  return Promise.race([promise, timer]).finally(cancel);
 }
