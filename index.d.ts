@@ -4,7 +4,12 @@ import type { BufferReference, BufferReferenceReturn } from "./unsafe.js";
 /** True only on the host's main thread (false inside pool workers). */
 export declare const isMain: boolean;
 
-/** What a task may settle with when it times out. */
+/**
+ * What a task may settle with when it times out: after `time` ms (any
+ * non-negative number; a negative one or Infinity means never) the call
+ * rejects with ERR_KNITTING_TASK_TIMEOUT, resolves with `default` or
+ * `undefined`, or rejects with `error`.
+ */
 export type TaskTimeout<R = unknown> =
   | number
   | { time: number; default: R }
@@ -15,7 +20,7 @@ export type TaskTimeout<R = unknown> =
 export interface TaskDefinition<A = any, R = any> {
   readonly f: (arg: A) => R | Promise<R>;
   readonly timeout?: TaskTimeout<R>;
-  /** Shorthand: a pool that runs only this task (returns the definition inside a worker). */
+  /** Shorthand: a pool that runs only this task (returns the definition while a pool worker imports this module). */
   createPool(options?: PoolOptions): SingleTaskPool<A, R>;
 }
 
@@ -40,11 +45,19 @@ export declare function importTask<A = any, R = any>(definition: {
 }): ImportedTask<A, R>;
 
 export interface PoolOptions {
-  /** Worker threads (default 1). */
+  /** Worker threads, 1 to 256 (default 1). */
   threads?: number;
   unsafe?: {
     /** How returned BufferReferences are taken over (default "copy"; both are zero-copy and safe on Node). */
     BufferReferenceReturn?: BufferReferenceReturn;
+  };
+  worker?: {
+    /**
+     * How long a worker may take to load its task modules (default 60000 ms;
+     * Infinity: no limit). A worker not ready by then is stopped and its lane
+     * fails with ERR_KNITTING_TASK_NOT_FOUND naming the module.
+     */
+    startupTimeoutMs?: number;
   };
 }
 

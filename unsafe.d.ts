@@ -15,7 +15,10 @@ export declare class BufferReference implements Disposable {
   constructor(source: ArrayBuffer | ArrayBufferView);
   /** Length of the region in bytes; 0 once released. */
   readonly byteLength: number;
-  /** True once `release()` ran. */
+  /**
+   * True once `release()` ran, once the reference was sent to a worker, or
+   * once the buffer from `toArrayBuffer()` was moved away (`transfer()`).
+   */
   readonly released: boolean;
   /**
    * A `Uint8Array` over exactly the moved region. Every call is a view of the
@@ -60,4 +63,4 @@ export declare function referenceStats(): ReferenceStats;
  * the calling thread (`0n` when it has none). For tests that prove a move did
  * not copy.
  */
-export declare function addressOf(value: ArrayBuffer | ArrayBufferView): bigint;
+export declare function addressOf(value: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): bigint;

@@ -2,6 +2,7 @@ import test from "ava";
 import { Buffer } from "node:buffer";
 import { BufferReference, BufferReferenceReturn, addressOf, referenceStats } from "knitting/unsafe";
 import { pattern, hasPattern } from "./helpers.mjs";
+import { NativeBufferReference } from "../lib/native.js";
 
 const INVALID_SOURCE = { instanceOf: TypeError, code: "ERR_KNITTING_INVALID_SOURCE" };
 const RELEASED = { instanceOf: Error, code: "ERR_KNITTING_RELEASED" };
@@ -221,9 +222,41 @@ test("a pooled Node Buffer is rejected so unrelated Buffers are not emptied", (t
 });
 
 test("the native constructor refuses a region outside its buffer", (t) => {
-  const Native = Object.getPrototypeOf(BufferReference);
-  t.throws(() => new Native(new ArrayBuffer(4), 2, 8), INVALID_SOURCE);
-  t.throws(() => new Native(new ArrayBuffer(4), -1, 2), INVALID_SOURCE);
+  t.throws(() => new NativeBufferReference(new ArrayBuffer(4), 2, 8), INVALID_SOURCE);
+  t.throws(() => new NativeBufferReference(new ArrayBuffer(4), -1, 2), INVALID_SOURCE);
+});
+
+test("members called on something that is not a BufferReference throw a coded TypeError", (t) => {
+  const fake = Object.create(BufferReference.prototype);
+  for (const member of ["toUint8Array", "toArrayBuffer", "release"]) {
+    t.throws(() => BufferReference.prototype[member].call(fake), { instanceOf: TypeError, code: "ERR_KNITTING_INVALID_ARGUMENT" });
+    t.throws(() => BufferReference.prototype[member].call({}), { code: "ERR_KNITTING_INVALID_ARGUMENT" });
+  }
+  for (const getter of ["byteLength", "released"]) {
+    const get = Object.getOwnPropertyDescriptor(BufferReference.prototype, getter).get;
+    t.throws(() => get.call(fake), { code: "ERR_KNITTING_INVALID_ARGUMENT" });
+  }
+  t.throws(() => addressOf({}), { code: "ERR_KNITTING_INVALID_ARGUMENT" });
+});
+
+test("there is no public take(): sending is the only way to hand the bytes over", (t) => {
+  const ref = new BufferReference(new Uint8Array(4));
+  t.is(ref.take, undefined);
+  t.false(Object.getOwnPropertyNames(BufferReference.prototype).includes("take"));
+  ref.release();
+});
+
+test.serial("a reference whose buffer you transfer() away reports released and leaves the registry", (t) => {
+  const before = referenceStats().liveRegions;
+  const ref = new BufferReference(pattern(64));
+  t.is(referenceStats().liveRegions, before + 1);
+  const moved = ref.toArrayBuffer().transfer();
+  t.is(moved.byteLength, 64);
+  t.true(ref.released);
+  t.is(ref.byteLength, 0);
+  t.throws(() => ref.toUint8Array(), { code: "ERR_KNITTING_RELEASED" });
+  t.is(referenceStats().liveRegions, before);
+  ref.release(); // still idempotent
 });
 
 // ---- constants and diagnostics --------------------------------------------

@@ -19,6 +19,7 @@ export const Codes = Object.freeze({
   TASK_NOT_FOUND: "ERR_KNITTING_TASK_NOT_FOUND",
   INVALID_TASK: "ERR_KNITTING_INVALID_TASK",
   INVALID_OPTION: "ERR_KNITTING_INVALID_OPTION",
+  INVALID_ARGUMENT: "ERR_KNITTING_INVALID_ARGUMENT",
   UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
 });
 
@@ -50,6 +51,17 @@ export const Errors = {
     coded(TypeError, Codes.INVALID_SOURCE,
       "BufferReference cannot take a Node Buffer that shares its ArrayBuffer with other data (Node's Buffer pool): " +
         "moving it would empty unrelated Buffers. Use Buffer.alloc(size), or copy with new Uint8Array(buffer)."),
+
+  referenceReleased: () =>
+    coded(Error, Codes.RELEASED,
+      "BufferReference has been released: its bytes were freed, sent to another thread, or moved away (transfer() of its buffer). " +
+        "Read the bytes before release() or before passing the reference to a call, and create a new BufferReference for new bytes."),
+  notABufferReference: (member) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT,
+      `BufferReference.prototype.${member} was called on something that is not a BufferReference. ` +
+        "Call it on a reference made with new BufferReference(source)."),
+  notABuffer: (fn, received) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects an ArrayBuffer, a SharedArrayBuffer or a view of one; received ${received}.`),
 
   // ---- pool ----
   poolClosed: () =>

@@ -1,3 +1,17 @@
 // Entry point of `knitting/unsafe`.
+import { types } from "node:util";
+import { addressOf as nativeAddressOf } from "./native.js";
+import { Errors, describe } from "./errors.js";
+
 export { BufferReference, BufferReferenceReturn } from "./buffer-reference/buffer-reference.js";
-export { referenceStats, addressOf } from "./native.js";
+export { referenceStats } from "./native.js";
+
+/**
+ * Address of the first byte `value` exposes, read from that very object in
+ * the calling thread (0n when it has none). For tests that prove a move did
+ * not copy.
+ */
+export function addressOf(value) {
+  if (!types.isAnyArrayBuffer(value) && !ArrayBuffer.isView(value)) throw Errors.notABuffer("addressOf", describe(value));
+  return nativeAddressOf(value);
+}

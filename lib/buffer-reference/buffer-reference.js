@@ -1,14 +1,70 @@
-// The user-facing BufferReference: the source checks and the move happen here
-// (only JS can call the engine's transfer), ownership lives in the native
-// class it extends (src/bindings/buffer_reference.rs).
+// The user-facing BufferReference. The source checks and the move happen here
+// (only JS can call the engine's transfer); ownership bookkeeping lives in the
+// native half it holds privately (src/bindings/buffer_reference.rs): the
+// registry entry, and the region's buffer for a sub-view until it is compacted.
+//
+// Plain state (length, released, the buffer once materialized) is kept here,
+// so the accessors cost no N-API crossing: the native half is called to
+// construct, to compact a sub-view's region once, and to hand the bytes over
+// or free them.
 
 import { NativeBufferReference } from "../native.js";
 import { moveSource } from "./move-source.js";
+import { Errors } from "../errors.js";
+import { bufferByteLength, bufferDetached } from "../intrinsics.js";
 
-export class BufferReference extends NativeBufferReference {
+/** Internal: see takeBuffer. */
+let take;
+/** Internal: see isBufferReference. */
+let isGenuine;
+
+export class BufferReference {
+  /** The native half (null once released or sent away). */
+  #native;
+  /** The ArrayBuffer holding exactly the region, once known (undefined before, or for a sub-view until read). */
+  #buffer;
+  #length;
+
   /** @param {ArrayBuffer | ArrayBufferView} source moved (detached) at once */
   constructor(source) {
-    super(...moveSource(source));
+    const [moved, byteOffset, byteLength] = moveSource(source);
+    this.#native = new NativeBufferReference(moved, byteOffset, byteLength);
+    this.#length = byteLength;
+    if (byteOffset === 0 && byteLength === bufferByteLength.call(moved)) this.#buffer = moved;
+  }
+
+  /** Length of the region in bytes; 0 once released. */
+  get byteLength() {
+    if (!(#native in this)) throw Errors.notABufferReference("byteLength");
+    return this.#live() ? this.#length : 0;
+  }
+
+  /** True once released, sent, or its buffer was moved away (transfer() of toArrayBuffer()). */
+  get released() {
+    if (!(#native in this)) throw Errors.notABufferReference("released");
+    return !this.#live();
+  }
+
+  /** A Uint8Array over exactly the region (every call a view of the same buffer). */
+  toUint8Array() {
+    if (!(#native in this)) throw Errors.notABufferReference("toUint8Array");
+    return new Uint8Array(this.#materialize());
+  }
+
+  /** The ArrayBuffer holding exactly the region (the same object every call). */
+  toArrayBuffer() {
+    if (!(#native in this)) throw Errors.notABufferReference("toArrayBuffer");
+    return this.#materialize();
+  }
+
+  /** Frees the bytes now and detaches every view handed out. Idempotent. */
+  release() {
+    if (!(#native in this)) throw Errors.notABufferReference("release");
+    const native = this.#native;
+    if (native === null) return;
+    this.#native = null;
+    this.#buffer = undefined;
+    native.release();
   }
 
   [Symbol.dispose]() {
@@ -17,6 +73,33 @@ export class BufferReference extends NativeBufferReference {
 
   get [Symbol.toStringTag]() {
     return "BufferReference";
+  }
+
+  /** Whether it still owns its bytes. A buffer the user moved away (detached) ends it. */
+  #live() {
+    if (this.#native === null) return false;
+    if (this.#buffer !== undefined && bufferDetached.call(this.#buffer)) {
+      this.release(); // its bytes are gone: drop the registry entry too
+      return false;
+    }
+    return true;
+  }
+
+  #materialize() {
+    if (!this.#live()) throw Errors.referenceReleased();
+    this.#buffer ??= this.#native.toArrayBuffer();
+    return this.#buffer;
+  }
+
+  static {
+    take = (ref) => {
+      if (!ref.#live()) throw Errors.referenceReleased();
+      const native = ref.#native;
+      ref.#native = null;
+      ref.#buffer = undefined;
+      return native.take();
+    };
+    isGenuine = (value) => value !== null && typeof value === "object" && #native in value;
   }
 }
 
@@ -45,5 +128,10 @@ export const BufferReferenceReturn = Object.freeze({ Copy: "copy", Borrow: "borr
  * once) and leaves `ref` released. Throws ERR_KNITTING_RELEASED if it was.
  */
 export function takeBuffer(ref) {
-  return ref.take();
+  return take(ref);
+}
+
+/** Whether `value` is a BufferReference made by this library (not merely one by its prototype). */
+export function isBufferReference(value) {
+  return isGenuine(value);
 }

@@ -19,7 +19,7 @@ import { Buffer } from "node:buffer";
 import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { Envelope } from "../envelope.js";
-import { BufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
+import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
 import { copyInto } from "../native.js";
 import {
   bufferByteLength, bufferDetached, bufferMaxByteLength, bufferResizable, dataViewBuffer, dataViewByteLength,
@@ -81,13 +81,13 @@ export function encode(value, transferList, label = "arg") {
   const walk = acquire();
   walk.transfer = transferList;
   try {
-    if (value instanceof BufferReference) {
+    if (isBufferReference(value)) {
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
       return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false };
     }
     if (value instanceof Envelope) {
       const node = envelopeNode(value, walk, true);
-      if (node.p instanceof BufferReference) node.p = referenceNode(node.p, transferList);
+      if (isBufferReference(node.p)) node.p = referenceNode(node.p, transferList);
       return { wire: node, tagged: true, shared: walk.shared, json: false };
     }
     const wire = encodeValue(value, walk);
@@ -254,7 +254,7 @@ function encodeObject(object, walk) {
     return object;
   }
   if (object instanceof Envelope) return envelopeNode(object, walk, false);
-  if (object instanceof BufferReference) throw new Rejection((at) => Errors.nestedBufferReference(at));
+  if (isBufferReference(object)) throw new Rejection((at) => Errors.nestedBufferReference(at));
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
   throw unsupported(object);
 }
@@ -506,7 +506,7 @@ function envelopeNode(envelope, walk, top) {
   }
   if (isArrayBuffer(payload)) {
     if (bufferDetached.call(payload)) throw withKey(new Rejection((at) => Errors.detachedPayload(at)), "payload");
-  } else if (payload instanceof BufferReference) {
+  } else if (isBufferReference(payload)) {
     if (!top) throw withKey(new Rejection((at) => Errors.nestedBufferReference(at)), "payload");
     if (payload.released) throw withKey(new Rejection((at) => Errors.releasedPayload(at)), "payload");
   } else if (isSharedArrayBuffer(payload)) {

@@ -280,8 +280,15 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
       seats.move(lane, STARTING, BUSY);
       work();
     },
-    /** An async task settled: look for work again if this worker sleeps without blocking. */
+    /**
+     * An async task settled (this runs between macrotasks: the loop is not
+     * on the stack). With none left, the worker is between calls again (eager)
+     * as soon as its loop runs, which waking it makes happen: say so first,
+     * so a peer with async work leaves calls to it meanwhile.
+     */
     asyncSettled() {
+      const state = seats.state(lane);
+      if (runner.asyncPending === 0 && (state === ASYNC_ASLEEP || state === BUSY)) setEager(true);
       seats.move(lane, ASYNC_ASLEEP, BUSY); // wakes the waitAsync above, which resumes work()
     },
     /**

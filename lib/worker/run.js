@@ -6,7 +6,7 @@ import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { Errors } from "../errors.js";
 import { Envelope } from "../envelope.js";
-import { BufferReference } from "../buffer-reference/buffer-reference.js";
+import { isBufferReference } from "../buffer-reference/buffer-reference.js";
 import { timeoutDelay } from "../pool/options.js";
 import { setLongTimeout } from "../timers.js";
 
@@ -51,20 +51,26 @@ export class Runner {
     if (result !== null && typeof result?.then === "function") {
       this.asyncPending++;
       this.returned();
-      settleWithTimeout(Promise.resolve(result), timeout)
-        .then(
-          (value) => this.post(handle, serial, true, value),
-          (error) => this.post(handle, serial, false, error),
-        )
-        .finally(() => {
-          this.asyncPending--;
-          releaseInput(arg);
-          this.asyncSettled();
-        });
+      settleWithTimeout(Promise.resolve(result), timeout).then(
+        (value) => this.#settled(handle, serial, true, value, arg),
+        (error) => this.#settled(handle, serial, false, error, arg),
+      );
       return;
     }
     this.returned();
     this.post(handle, serial, true, result);
+    releaseInput(arg);
+  }
+
+  /**
+   * An async task settled. The worker says it is free (if it now is) before
+   * the result leaves, so that whatever the host does on seeing the result
+   * already sees this worker available.
+   */
+  #settled(handle, serial, ok, value, arg) {
+    this.asyncPending--;
+    this.asyncSettled();
+    this.post(handle, serial, ok, value);
     releaseInput(arg);
   }
 
@@ -106,7 +112,7 @@ function invokeTask(f, arg) {
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
 function releaseInput(arg) {
   const ref = arg instanceof Envelope ? arg.payload : arg;
-  if (ref instanceof BufferReference) ref.release();
+  if (isBufferReference(ref)) ref.release();
 }
 
 /** The task's promise, or the timeout's outcome if it fires first (see validateTimeout). */

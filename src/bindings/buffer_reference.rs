@@ -1,5 +1,6 @@
-//! The native half of `BufferReference` (the JS half in `lib/unsafe/` checks
-//! and moves the user's source, then calls this constructor).
+//! The native half of `BufferReference` (the JS half in `lib/buffer-reference/`
+//! checks and moves the user's source, then calls this constructor, and keeps
+//! the plain state: length, released, the region's buffer once known).
 //!
 //! A reference holds one engine `ArrayBuffer` that nobody else can reach: the
 //! JS layer moved it out of the user's source with `transfer()`, which keeps
@@ -18,7 +19,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use napi_derive::napi;
 
-use super::held_buffer::{buffer_info, create_buffer, create_uint8_view, detach, HeldBuffer};
+use super::held_buffer::{buffer_info, create_buffer, detach, HeldBuffer};
 use super::{throw, REGISTRY};
 use crate::copy_engine;
 use crate::errors::ErrorCode;
@@ -67,29 +68,6 @@ impl NativeBufferReference {
         byte_length,
       }),
     })
-  }
-
-  /// Length of the region in bytes; 0 once released.
-  #[napi(getter)]
-  pub fn byte_length(&self) -> f64 {
-    self.owned.as_ref().map_or(0, |owned| owned.byte_length) as f64
-  }
-
-  /// Whether `release()` ran (or the bytes were sent away).
-  #[napi(getter)]
-  pub fn released(&self) -> bool {
-    self.owned.is_none()
-  }
-
-  /// A `Uint8Array` over exactly the region. Every call returns a view of the
-  /// same underlying buffer.
-  #[napi(js_name = "toUint8Array", ts_return_type = "Uint8Array")]
-  pub fn uint8_array<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
-    let (buffer, byte_length) = self.materialize(env)?;
-    let view = create_uint8_view(env, buffer, 0, byte_length)?;
-    // SAFETY: `view` was just created in this env and is a valid handle for
-    // the rest of the call.
-    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), view) })
   }
 
   /// The `ArrayBuffer` holding exactly the region (the same object every call).

@@ -102,29 +102,3 @@ pub(crate) fn create_buffer(
   )?;
   Ok((value, data.cast()))
 }
-
-/// A `Uint8Array` over `byte_length` bytes of `buffer` starting at `byte_offset`.
-pub(crate) fn create_uint8_view(
-  env: &Env,
-  buffer: sys::napi_value,
-  byte_offset: usize,
-  byte_length: usize,
-) -> napi::Result<sys::napi_value> {
-  let mut view = ptr::null_mut();
-  // SAFETY: `buffer` is a live ArrayBuffer handle; the engine range-checks
-  // offset and length against it and throws a RangeError if they do not fit.
-  check(
-    unsafe {
-      sys::napi_create_typedarray(
-        env.raw(),
-        sys::TypedarrayType::uint8_array,
-        byte_length,
-        buffer,
-        byte_offset,
-        &mut view,
-      )
-    },
-    "napi_create_typedarray",
-  )?;
-  Ok(view)
-}
