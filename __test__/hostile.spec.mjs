@@ -76,3 +76,24 @@ test("a view of shared memory stays shared, a resizable buffer stays resizable, 
   resolved(t, "arg:sparse", '{"length":100000000,"present":2}');
   t.true(report["arg:sparse"].underASecond);
 });
+
+test("pool.call never throws, even for a Proxy whose traps throw or a Promise whose then is a throwing getter", async (t) => {
+  const { createPool } = await import("knitting");
+  const { echo } = await import("./fixtures/tasks.mjs");
+  using pool = createPool({ threads: 1 })({ echo });
+  const trap = () => {
+    throw new Error("trap ran");
+  };
+  const hostile = new Proxy({}, { getPrototypeOf: trap, get: trap, ownKeys: trap, has: trap, getOwnPropertyDescriptor: trap });
+  const promise = Promise.resolve("value");
+  Object.defineProperty(promise, "then", { get: trap });
+  let call;
+  t.notThrows(() => {
+    call = pool.call.echo(hostile);
+  });
+  await t.throwsAsync(call, { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /Proxy/ });
+  t.notThrows(() => {
+    call = pool.call.echo(promise);
+  });
+  t.is(await call, "value", "the promise is awaited through the built-in then");
+});

@@ -114,10 +114,11 @@ export const Errors = {
   detachedPayload: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Detached ArrayBuffer at ${at}: its bytes were already moved or freed. Send a buffer (or view) that still holds its bytes.`),
-  corruptPayload: (detail) =>
+  corruptPayload: (detail, cause) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload: the value could not be read back (${detail}). ` +
-        "Both sides must load the same version of knitting; report it if they do."),
+        "Both sides must load the same version of knitting; report it if they do.",
+      cause === undefined ? undefined : { cause }),
   tooDeep: (at, limit) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload: the value nests deeper than ${limit} levels at ${at}. ` +

@@ -18,7 +18,7 @@
 import { Buffer } from "node:buffer";
 import { types } from "node:util";
 import { Errors } from "../errors.js";
-import { Envelope } from "../envelope.js";
+import { isEnvelope } from "../envelope.js";
 import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
 import { copyInto } from "../native.js";
 import {
@@ -85,7 +85,7 @@ export function encode(value, transferList, label = "arg") {
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
       return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false };
     }
-    if (value instanceof Envelope) {
+    if (isEnvelope(value)) {
       const node = envelopeNode(value, walk, true);
       if (isBufferReference(node.p)) node.p = referenceNode(node.p, transferList);
       return { wire: node, tagged: true, shared: walk.shared, json: false };
@@ -253,7 +253,7 @@ function encodeObject(object, walk) {
     if (proto !== Date.prototype) throw unsupported(object);
     return object;
   }
-  if (object instanceof Envelope) return envelopeNode(object, walk, false);
+  if (isEnvelope(object)) return envelopeNode(object, walk, false);
   if (isBufferReference(object)) throw new Rejection((at) => Errors.nestedBufferReference(at));
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
   throw unsupported(object);

@@ -160,7 +160,7 @@ export class Lane {
         try {
           wire = JSON.parse(wire);
         } catch (error) {
-          return this.#settle(handle, serial, 0, error, false);
+          return this.#settle(handle, serial, 0, Errors.corruptPayload(error.message, error), false);
         }
       }
     }

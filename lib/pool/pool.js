@@ -11,6 +11,10 @@ import { prepare } from "../codec/prepare.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
 import { setLongTimeout } from "../timers.js";
+import { types } from "node:util";
+
+const { isPromise } = types;
+const promiseThen = Promise.prototype.then;
 
 /** Describes each task so a worker can import it: sorted by name. */
 function describeTasks(tasks, callerHref) {
@@ -71,20 +75,21 @@ class PoolCore {
     this.#dispatcher.lanes = this.#lanes;
   }
 
+  /** Never throws: every failure settles the returned promise. */
   call(index, arg) {
-    if (this.#closed) return Promise.reject(Errors.poolClosed());
-    if (arg instanceof Promise) return arg.then((value) => this.call(index, value));
-    const failure = this.#allLanesFailed();
-    if (failure !== undefined) return Promise.reject(failure);
-    let prepared;
     try {
-      prepared = prepare(arg, "arg");
+      if (this.#closed) return Promise.reject(Errors.poolClosed());
+      // (isPromise runs no user code, unlike instanceof on a Proxy, or a `then` getter.)
+      if (isPromise(arg)) return promiseThen.call(arg, (value) => this.call(index, value));
+      const failure = this.#allLanesFailed();
+      if (failure !== undefined) return Promise.reject(failure);
+      const prepared = prepare(arg, "arg");
+      // Encoding runs user code (getters): it may have shut the pool down.
+      if (this.#closed) return Promise.reject(Errors.poolClosed());
+      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer);
     } catch (error) {
       return Promise.reject(error);
     }
-    // Encoding runs user code (getters): it may have shut the pool down.
-    if (this.#closed) return Promise.reject(Errors.poolClosed());
-    return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer);
   }
 
   #allLanesFailed() {

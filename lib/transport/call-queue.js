@@ -22,6 +22,7 @@ import {
   writeSerialized, writeText, writeValue,
 } from "./slot-value.js";
 import { PayloadArena } from "./payload-arena.js";
+import { Errors } from "../errors.js";
 
 const MASK = CALL_QUEUE_SLOTS - 1;
 
@@ -196,7 +197,7 @@ export class CallQueue {
       try {
         wire = readValue(this.views, at, this.arena.bytes);
       } catch (error) {
-        failure = error;
+        failure = Errors.corruptPayload(error?.message ?? String(error), error);
       }
       Atomics.store(i32, i + S_SEQ, (pos + CALL_QUEUE_SLOTS) | 0);
       take(handle, serial, taskIndex, wire, tagged, failure);

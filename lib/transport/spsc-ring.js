@@ -10,6 +10,7 @@
 import { RING_HEAD, RING_SLOTS, RING_SLOTS_AT, RING_TAIL, S_HANDLE, S_META, S_SERIAL, SLOT_BYTES } from "./layout.js";
 import { K_PORT, PORT, SlotViews, readValue, writeElsewhere, writeText, writeValue } from "./slot-value.js";
 import { S_FLAGS } from "./layout.js";
+import { Errors } from "../errors.js";
 
 const MASK = RING_SLOTS - 1;
 
@@ -87,7 +88,7 @@ export class SpscRing {
       } catch (error) {
         // Reading can fail (text nested deeper than this thread's stack can
         // parse): the item is delivered as a failure of its own call.
-        wire = error;
+        wire = Errors.corruptPayload(error?.message ?? String(error), error);
         meta = 0;
       }
       head = (head + 1) | 0;

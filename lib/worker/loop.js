@@ -8,6 +8,7 @@ import { Budgets, Seat, pause } from "../transport/doorbell.js";
 import { HELD } from "../transport/slot-value.js";
 import { DECLINED, Form } from "../transport/call-queue.js";
 import { deserialize } from "../codec/serialize.js";
+import { Errors } from "../errors.js";
 
 const { STARTING, BUSY, SPINNING, CLAIMING, OPEN_ASLEEP, ASYNC_ASLEEP, AWAITING, AWAITING_ASYNC, INVITED, TAKEN, DELIVERED } = Seat;
 
@@ -133,7 +134,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
       try {
         wire = form === Form.SERIALIZED ? deserialize(payload) : JSON.parse(payload);
       } catch (error) {
-        return runner.post(handle, serial, false, error);
+        return runner.post(handle, serial, false, Errors.corruptPayload(error?.message ?? String(error), error));
       }
     }
     runner.run(handle, serial, taskIndex, wire, tagged);

@@ -5,7 +5,7 @@
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { Errors } from "../errors.js";
-import { Envelope } from "../envelope.js";
+import { isEnvelope } from "../envelope.js";
 import { isBufferReference } from "../buffer-reference/buffer-reference.js";
 import { timeoutDelay } from "../pool/options.js";
 import { setLongTimeout } from "../timers.js";
@@ -35,7 +35,7 @@ export class Runner {
     try {
       arg = decode(wire, tagged);
     } catch (error) {
-      this.post(handle, serial, false, error);
+      this.post(handle, serial, false, error?.code === undefined ? Errors.corruptPayload(error?.message ?? String(error), error) : error);
       return;
     }
     const { f, timeout } = this.tasks[index];
@@ -111,7 +111,7 @@ function invokeTask(f, arg) {
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
 function releaseInput(arg) {
-  const ref = arg instanceof Envelope ? arg.payload : arg;
+  const ref = isEnvelope(arg) ? arg.payload : arg;
   if (isBufferReference(ref)) ref.release();
 }
 
