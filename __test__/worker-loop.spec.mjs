@@ -4,7 +4,7 @@ import test from "ava";
 import { MessageChannel } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CallQueue, Form, Payload } from "../lib/transport/call-queue.js";
-import { HostBell, Seat, Seats } from "../lib/transport/doorbell.js";
+import { Budgets, HostBell, Seat, Seats } from "../lib/transport/doorbell.js";
 import { CONTROL_BYTES } from "../lib/transport/layout.js";
 import { startLoop } from "../lib/worker/loop.js";
 
@@ -38,7 +38,7 @@ test("a held call handed over just as its worker gives its event loop back runs 
     run: (handle, serial, task, wire) => ran.push([handle, wire]),
     post() {},
   };
-  const loop = startLoop({ lane: 1, queue: new CallQueue(control, host.shared), seats, bell: new HostBell(control), callPort: port2, runner, maxAwake: 1 });
+  const loop = startLoop({ lane: 1, queue: new CallQueue(control, host.shared), seats, bell: new HostBell(control), callPort: port2, runner, maxAwake: 1, budgets: Budgets });
   loop.start(); // returns: the worker waits without blocking
   await sleep(50);
   t.deepEqual(ran, [[5, 42]], "the call ran exactly once");

@@ -20,6 +20,7 @@ export const Codes = Object.freeze({
   INVALID_TASK: "ERR_KNITTING_INVALID_TASK",
   INVALID_OPTION: "ERR_KNITTING_INVALID_OPTION",
   INVALID_ARGUMENT: "ERR_KNITTING_INVALID_ARGUMENT",
+  UNSUPPORTED_OPTION: "ERR_KNITTING_UNSUPPORTED_OPTION",
   UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
 });
 
@@ -97,6 +98,13 @@ export const Errors = {
         "Workers re-import the modules that define tasks, so guard pool creation and calls with `if (isMain) { ... }`."),
   invalidTask: (detail) => coded(TypeError, Codes.INVALID_TASK, `Invalid task: ${detail}.`),
   invalidOption: (detail) => coded(TypeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`),
+  invalidOptionRange: (detail) => coded(RangeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`),
+  unsupportedOption: (name, why) =>
+    coded(TypeError, Codes.UNSUPPORTED_OPTION, `Unsupported option ${name}: ${why}.`),
+  payloadTooLarge: (at, limit, actual) =>
+    coded(RangeError, Codes.UNSUPPORTED_PAYLOAD,
+      `Payload too large at ${at}: ${actual} bytes, above payload.maxPayloadBytes (${limit}). ` +
+        "Raise payload.maxPayloadBytes, send less, or move large bytes with a BufferReference (not counted: it is not copied)."),
 
   // ---- payload codec (lib/codec); `at` is a path such as arg.items[2] ----
   unsupportedPayload: (type, at, instead) =>

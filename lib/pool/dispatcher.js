@@ -4,12 +4,12 @@
 // move or share memory to the worker that claimed their call (or straight to
 // an idle worker), learns of results by polling briefly and then sleeping on
 // its doorbell, and knows exactly which calls a dying worker had started.
-import { availableParallelism } from "node:os";
 import { decode } from "../codec/decode.js";
 import { serialize } from "../codec/serialize.js";
 import { Errors } from "../errors.js";
 import { CallQueue, Form, Payload } from "../transport/call-queue.js";
-import { Budgets, HostBell, Seat, Seats } from "../transport/doorbell.js";
+import { HostBell, Seat, Seats, poolBudgets } from "../transport/doorbell.js";
+import { awakeLimit } from "./options.js";
 import { CONTROL_BYTES, H_SEAT } from "../transport/layout.js";
 import { F_JSON, F_TAGGED, fitsInSlot } from "../transport/slot-value.js";
 import { CallTable, Flag } from "./call-table.js";
@@ -18,8 +18,10 @@ const NO_TRANSFER = Object.freeze([]);
 
 export class Dispatcher {
   #control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
-  #queue = new CallQueue(this.#control);
+  #queue;
   #seats;
+  #budgets;
+  #settings;
   #bell = new HostBell(this.#control);
   #calls = new CallTable();
   /** @type {import("./lane.js").Lane[]} */
@@ -36,22 +38,31 @@ export class Dispatcher {
   #hooks;
 
   /**
-   * @param {number} threads
+   * @param {ReturnType<typeof import("./options.js").validatePoolOptions>} settings
    * @param {{ keepAlive(keep: boolean): void }} hooks keepAlive(true) when the first call starts, false when the last settles
    */
-  constructor(threads, hooks) {
-    this.#seats = new Seats(this.#control, threads);
+  constructor(settings, hooks) {
+    this.#settings = settings;
+    this.#queue = new CallQueue(this.#control, undefined, settings.payload.arenaBytes);
+    this.#seats = new Seats(this.#control, settings.threads, settings.balancer);
+    this.#budgets = poolBudgets(settings.timers, settings.host);
     this.#hooks = hooks;
   }
 
-  /** What every worker is given to open the pool's shared memory. */
+  /** What every worker is given to open the pool's shared memory and follow the pool's settings. */
   get workerData() {
+    const settings = this.#settings;
     return {
       control: this.#control.buffer,
       queue: this.#queue.shared,
-      threads: this.#seats.threads,
+      threads: settings.threads,
       // Workers spin only while those awake leave the host a core of its own.
-      maxAwake: Math.max(1, availableParallelism() - 1),
+      maxAwake: awakeLimit(),
+      budgets: this.#budgets,
+      strategy: settings.balancer,
+      maxPayloadBytes: settings.payload.maxPayloadBytes,
+      resolveAfterFinishingAll: settings.resolveAfterFinishingAll,
+      bootstrap: settings.bootstrap,
     };
   }
 
@@ -244,11 +255,25 @@ export class Dispatcher {
     this.#pollScheduled = false;
     const spin = this.#spinNext;
     this.#spinNext = false;
-    if (this.#drain() > 0 || (spin && this.#spinForResults() && this.#drain() > 0)) this.#progressAt = performance.now();
+    if (this.#drain() > 0 || (spin && this.#spinForResults() && this.#drain() > 0)) {
+      this.#progressAt = performance.now();
+      this.#emptyPolls = 0;
+    }
     if (this.#calls.size === 0) return;
-    if (performance.now() - this.#progressAt < Budgets.hostPollMs) return this.#schedulePoll();
+    if (this.#stillPolling()) return this.#schedulePoll();
     this.#sleep();
   };
+
+  /**
+   * Whether to poll again: until hostPollMs pass without progress, or, with
+   * host.stallFreeLoops, that many empty polls in a row.
+   */
+  #stillPolling() {
+    const polls = this.#budgets.hostPolls;
+    if (polls === undefined) return performance.now() - this.#progressAt < this.#budgets.hostPollMs;
+    return ++this.#emptyPolls <= polls;
+  }
+  #emptyPolls = 0;
 
   /**
    * Everything the host does when it looks: calls waiting for room (first, so
@@ -266,7 +291,7 @@ export class Dispatcher {
 
   /** Spins up to hostSpinMs for something to do; true if it came. */
   #spinForResults() {
-    const end = performance.now() + Budgets.hostSpinMs;
+    const end = performance.now() + this.#budgets.hostSpinMs;
     do {
       for (let i = 0; i < 32; i++) {
         for (const lane of this.#lanes) if (lane.results.hasItems()) return true;

@@ -11,6 +11,8 @@
 // Either way the lane is then out of service, with an error that names the
 // module it was importing and why it failed.
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { PORT, SpscRing } from "../transport/spsc-ring.js";
 import { F_JSON, F_TAGGED } from "../transport/slot-value.js";
 import { STARTUP_READY, startupIndex } from "../transport/layout.js";
@@ -22,7 +24,13 @@ import { setLongTimeout } from "../timers.js";
 const STARTUP_ATTEMPTS = 4;
 const STARTUP_BACKOFF_MS = [50, 250, 1000];
 
-const workerMain = new URL("../worker/main.js", import.meta.url);
+const defaultEntry = new URL("../worker/main.js", import.meta.url);
+
+/** The worker entry: the library's own, or the `source` option (a URL or a file path). */
+function workerEntry(source) {
+  if (source === undefined) return defaultEntry;
+  return /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : pathToFileURL(resolve(source));
+}
 
 export class Lane {
   /** @type {Worker} */
@@ -44,20 +52,46 @@ export class Lane {
   #cancelStartupTimer = () => {};
   #timedOut = false;
 
+  #options;
+  #log;
+  #execArgv;
+
   /**
    * @param {number} number 1-based, as the worker's seat and the claims table name it
    * @param {object} workerData what every worker of the pool is given
    * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause) }} events
-   * @param {number} startupTimeoutMs
+   * @param {{ startupTimeoutMs: number, workerExecArgv?: string[], resourceLimits?: object, source?: string }} settings
+   * @param {(event: string, detail?: string) => void} log
    */
-  constructor(number, workerData, events, startupTimeoutMs) {
+  constructor(number, workerData, events, settings, log) {
     this.number = number;
     this.results = new SpscRing();
     this.#events = events;
     this.#workerData = { ...workerData, results: this.results.sab, lane: number };
     this.#control = new Int32Array(workerData.control);
-    this.#startupTimeoutMs = startupTimeoutMs;
+    this.#startupTimeoutMs = settings.startupTimeoutMs;
+    this.#options = { resourceLimits: settings.resourceLimits, entry: workerEntry(settings.source) };
+    this.#execArgv = settings.workerExecArgv;
+    this.#log = log;
     this.#start();
+  }
+
+  /**
+   * A new Worker. Node refuses some flags in workers (ERR_WORKER_INVALID_EXEC_ARGV):
+   * those given in workerExecArgv are dropped (and logged with debug) and the
+   * worker is started without them.
+   */
+  #spawn(options) {
+    const execArgv = this.#execArgv;
+    try {
+      return new Worker(this.#options.entry, { ...options, ...(execArgv === undefined ? {} : { execArgv }) });
+    } catch (error) {
+      if (error?.code !== "ERR_WORKER_INVALID_EXEC_ARGV" || execArgv === undefined) throw error;
+      const refused = execArgv.filter((flag) => error.message.includes(flag.split("=")[0]));
+      this.#execArgv = execArgv.filter((flag) => !refused.includes(flag));
+      this.#log("workerExecArgv", `dropped flags workers refuse: ${refused.join(" ")}`);
+      return this.#spawn(options);
+    }
   }
 
   get #ready() {
@@ -78,10 +112,12 @@ export class Lane {
     const resultChannel = new MessageChannel();
     this.#callPort = callChannel.port1;
     this.#resultPort = resultChannel.port2;
-    const worker = new Worker(workerMain, {
+    const worker = this.#spawn({
       workerData: { ...this.#workerData, callPort: callChannel.port2, resultPort: resultChannel.port1 },
       transferList: [callChannel.port2, resultChannel.port1],
+      ...(this.#options.resourceLimits === undefined ? {} : { resourceLimits: this.#options.resourceLimits }),
     });
+    this.#log(`worker ${this.number} started`, `(thread ${worker.threadId})`);
     this.#worker = worker;
     this.#crash = undefined;
     worker.on("message", (message) => {
@@ -94,6 +130,7 @@ export class Lane {
       if (worker !== this.#worker || this.#closing) return;
       const ready = this.#ready;
       this.#cancelStartupTimer();
+      this.#log(`worker ${this.number} exited`, `with code ${code}${this.#crash ? `: ${this.#crash.message ?? this.#crash}` : ""}${ready ? "; replacing it" : " while starting"}`);
       this.#events.onExit(this, code, this.#crash);
       if (this.startupError !== undefined) return;
       this.results.reset();
@@ -130,6 +167,7 @@ export class Lane {
   #failStartup(error) {
     if (this.startupError !== undefined) return;
     this.#cancelStartupTimer();
+    this.#log(`worker ${this.number} failed to start`, error?.message);
     this.#events.onStartupFailed(this, error);
   }
 

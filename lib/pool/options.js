@@ -1,9 +1,14 @@
-// Validation of createPool options, task definitions and task timeouts:
-// unknown or bad options are rejected with ERR_KNITTING_INVALID_OPTION, never
-// ignored. An options object is read by its own enumerable string keys only;
-// a symbol key or a non-enumerable key is refused rather than half-read.
+// Validation of createPool options, task definitions and task timeouts.
+// Every option of the established library is accepted (what each does here is
+// written in the README's options table); an unknown or bad one is refused
+// with ERR_KNITTING_INVALID_OPTION, never ignored, and one whose effect this
+// implementation cannot honour with ERR_KNITTING_UNSUPPORTED_OPTION. An
+// options object is read by its own enumerable string keys only: a symbol or
+// non-enumerable key is refused rather than half-read.
+import { availableParallelism } from "node:os";
 import { Errors } from "../errors.js";
 import { BufferReferenceReturn } from "../buffer-reference/buffer-reference.js";
+import { ARENA_BYTES } from "../transport/layout.js";
 
 const returnModes = Object.values(BufferReferenceReturn);
 const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
@@ -11,10 +16,20 @@ const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
 /** Default for worker.startupTimeoutMs: a worker that has not loaded its tasks by then is failed. */
 export const STARTUP_TIMEOUT_MS = 60_000;
 
+/** Balancer strategies: which idle worker takes a call when several could (see Seats). */
+export const Strategy = Object.freeze({ FIRST_IDLE: 0, ROUND_ROBIN: 1, RANDOM: 2, FIRST_IDLE_OR_RANDOM: 3 });
+const strategies = {
+  roundRobin: Strategy.ROUND_ROBIN,
+  robinRound: Strategy.ROUND_ROBIN,
+  firstIdle: Strategy.FIRST_IDLE,
+  randomLane: Strategy.RANDOM,
+  firstIdleOrRandom: Strategy.FIRST_IDLE_OR_RANDOM,
+};
+
 /**
  * Checks that `value` is a plain object whose own keys are all enumerable
  * strings from `allowed`; returns `value`. `what` names it in messages
- * ("createPool options", "task timeout"...).
+ * ("createPool option", "task timeout option"...).
  */
 export function checkOptionsObject(value, what, allowed) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -47,35 +62,181 @@ export function checkMilliseconds(value, what, { infinite = true } = {}) {
   return value;
 }
 
+function checkInteger(value, what, min, max = Number.MAX_SAFE_INTEGER) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw Errors.invalidOption(`${what} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}; received ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function checkNumber(value, what) {
+  if (typeof value !== "number" || Number.isNaN(value)) throw Errors.invalidOption(`${what} must be a number; received ${describeValue(value)}`);
+  return value;
+}
+
+function checkBoolean(value, what) {
+  if (typeof value !== "boolean") throw Errors.invalidOption(`${what} must be true or false; received ${describeValue(value)}`);
+  return value;
+}
+
+function checkString(value, what, allowed) {
+  if (typeof value !== "string" || value === "" || (allowed !== undefined && !allowed.includes(value))) {
+    throw Errors.invalidOption(`${what} must be ${allowed ? allowed.map((a) => JSON.stringify(a)).join(" or ") : "a non-empty string"}; received ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Reads `options[key]` through `check` when present, else `fallback`. */
+function read(options, key, fallback, check) {
+  return options?.[key] === undefined ? fallback : check(options[key]);
+}
+
 /**
- * @returns {{ threads: number, bufferReferenceReturn: "copy" | "borrow", startupTimeoutMs: number }}
- * Both return modes are zero-copy and equally safe on Node (see "How a
- * reference crosses threads" in buffer-reference.js); the mode is validated so
- * code written for either runs unchanged.
+ * The normalized settings of a pool. What each setting does here is in the
+ * README's options table; the moot ones are validated and kept so that
+ * `debug` can show them.
  */
 export function validatePoolOptions(options = {}) {
-  checkOptionsObject(options, "createPool option", ["threads", "unsafe", "worker"]);
+  checkOptionsObject(options, "createPool option", [
+    "threads", "unsafe", "worker", "inliner", "balancer", "host", "payload", "workerExecArgv", "abortSignalCapacity",
+    "debug", "source", "permission", "stats",
+  ]);
   const threads = "threads" in options ? options.threads : 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw Errors.invalidOption(`createPool option "threads" must be an integer from 1 to 256; received ${describeValue(threads)}`);
   }
-  let bufferReferenceReturn = "copy";
-  if (options.unsafe !== undefined) {
-    checkOptionsObject(options.unsafe, "createPool option unsafe", ["BufferReferenceReturn"]);
-    const mode = options.unsafe.BufferReferenceReturn ?? "copy";
-    if (!returnModes.includes(mode)) {
-      throw Errors.invalidOption(`createPool option "unsafe.BufferReferenceReturn" must be "copy" or "borrow"; received ${describeValue(mode)}`);
-    }
-    bufferReferenceReturn = mode;
+  if (options.permission !== undefined) throw Errors.unsupportedOption("permission", "worker threads share their process, so a permission policy cannot be enforced per worker; run the process with Node's --permission flags instead");
+  return {
+    threads,
+    bufferReferenceReturn: unsafeOptions(options.unsafe),
+    ...workerOptions(options.worker),
+    inliner: inlinerOptions(options.inliner),
+    balancer: balancerOption(options.balancer),
+    host: hostOptions(options.host),
+    payload: payloadOptions(options.payload),
+    workerExecArgv: read(options, "workerExecArgv", undefined, (argv) => {
+      if (!Array.isArray(argv) || !argv.every((flag) => typeof flag === "string")) throw Errors.invalidOption('createPool option "workerExecArgv" must be an array of strings');
+      return [...argv];
+    }),
+    abortSignalCapacity: read(options, "abortSignalCapacity", 258, (n) => checkInteger(n, 'createPool option "abortSignalCapacity"', 1)),
+    debug: debugOption(options.debug),
+    source: read(options, "source", undefined, (source) => checkString(source, 'createPool option "source"')),
+    stats: read(options, "stats", true, (on) => checkBoolean(on, 'createPool option "stats"')),
+  };
+}
+
+function unsafeOptions(unsafe) {
+  if (unsafe === undefined) return "copy";
+  checkOptionsObject(unsafe, "createPool option unsafe", ["BufferReferenceReturn"]);
+  const mode = unsafe.BufferReferenceReturn ?? "copy";
+  if (!returnModes.includes(mode)) throw Errors.invalidOption(`createPool option "unsafe.BufferReferenceReturn" must be "copy" or "borrow"; received ${describeValue(mode)}`);
+  return mode;
+}
+
+function workerOptions(worker = {}) {
+  checkOptionsObject(worker, "createPool option worker", [
+    "runtime", "processRuntime", "processCommandPrefix", "processSharedMemory", "bootstrap", "resolveAfterFinishingAll",
+    "timers", "hardTimeoutMs", "compiled", "startupTimeoutMs", "resourceLimits",
+  ]);
+  const runtime = read(worker, "runtime", "thread", (r) => checkString(r, 'createPool option "worker.runtime"', ["thread", "process", "compiled"]));
+  if (runtime === "compiled" || worker.compiled !== undefined) throw Errors.unsupportedOption("worker.runtime \"compiled\"", "compiled (Porffor) workers are not supported; use thread workers (the default)");
+  if (runtime === "process") throw Errors.unsupportedOption("worker.runtime \"process\"", "process workers are not available yet; use thread workers (the default)");
+  for (const key of ["processRuntime", "processCommandPrefix", "processSharedMemory"]) {
+    if (worker[key] !== undefined) throw Errors.unsupportedOption(`worker.${key}`, "it applies to process workers, which are not available yet");
   }
-  let startupTimeoutMs = STARTUP_TIMEOUT_MS;
-  if (options.worker !== undefined) {
-    checkOptionsObject(options.worker, "createPool option worker", ["startupTimeoutMs"]);
-    if (options.worker.startupTimeoutMs !== undefined) {
-      startupTimeoutMs = checkMilliseconds(options.worker.startupTimeoutMs, 'createPool option "worker.startupTimeoutMs"');
-    }
+  const timers = read(worker, "timers", {}, (t) => checkOptionsObject(t, "createPool option worker.timers", ["spinMicroseconds", "parkMs", "pauseNanoseconds"]));
+  return {
+    bootstrap: read(worker, "bootstrap", undefined, (bootstrap) => {
+      checkOptionsObject(bootstrap, "createPool option worker.bootstrap", ["href", "name", "data"]);
+      return {
+        href: checkString(bootstrap.href, 'createPool option "worker.bootstrap.href"'),
+        name: read(bootstrap, "name", "default", (name) => checkString(name, 'createPool option "worker.bootstrap.name"')),
+        data: bootstrap.data,
+      };
+    }),
+    resolveAfterFinishingAll: read(worker, "resolveAfterFinishingAll", false, (on) => checkBoolean(on, 'createPool option "worker.resolveAfterFinishingAll"')),
+    timers: {
+      spinMicroseconds: read(timers, "spinMicroseconds", undefined, (n) => checkNumber(n, 'createPool option "worker.timers.spinMicroseconds"')),
+      parkMs: read(timers, "parkMs", undefined, (n) => checkNumber(n, 'createPool option "worker.timers.parkMs"')),
+      pauseNanoseconds: read(timers, "pauseNanoseconds", undefined, (n) => checkNumber(n, 'createPool option "worker.timers.pauseNanoseconds"')),
+    },
+    hardTimeoutMs: read(worker, "hardTimeoutMs", undefined, (ms) => checkMilliseconds(ms, 'createPool option "worker.hardTimeoutMs"')),
+    startupTimeoutMs: read(worker, "startupTimeoutMs", STARTUP_TIMEOUT_MS, (ms) => checkMilliseconds(ms, 'createPool option "worker.startupTimeoutMs"')),
+    resourceLimits: read(worker, "resourceLimits", undefined, (limits) => {
+      checkOptionsObject(limits, "createPool option worker.resourceLimits", ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"]);
+      for (const [key, value] of Object.entries(limits)) {
+        if (typeof value !== "number" || !(value > 0)) throw Errors.invalidOption(`createPool option "worker.resourceLimits.${key}" must be a positive number of MiB`);
+      }
+      return { ...limits };
+    }),
+  };
+}
+
+function inlinerOptions(inliner) {
+  if (inliner === undefined) return undefined;
+  checkOptionsObject(inliner, "createPool option inliner", ["position", "batchSize", "dispatchThreshold"]);
+  return {
+    position: read(inliner, "position", "last", (p) => checkString(p, 'createPool option "inliner.position"', ["first", "last"])),
+    batchSize: read(inliner, "batchSize", 1, (n) => checkInteger(n, 'createPool option "inliner.batchSize"', 1)),
+    dispatchThreshold: read(inliner, "dispatchThreshold", 1, (n) => checkInteger(n, 'createPool option "inliner.dispatchThreshold"', 1)),
+  };
+}
+
+function balancerOption(balancer) {
+  if (balancer === undefined) return Strategy.FIRST_IDLE;
+  let name = balancer;
+  if (typeof balancer === "object" && balancer !== null) {
+    checkOptionsObject(balancer, "createPool option balancer", ["strategy"]);
+    name = balancer.strategy;
   }
-  return { threads, bufferReferenceReturn, startupTimeoutMs };
+  const strategy = strategies[name];
+  if (typeof name !== "string" || strategy === undefined) {
+    throw Errors.invalidOption(`createPool option "balancer" must be one of ${Object.keys(strategies).join(", ")} (or { strategy }); received ${describeValue(name)}`);
+  }
+  return strategy;
+}
+
+function hostOptions(host = {}) {
+  checkOptionsObject(host, "createPool option host", ["stallFreeLoops", "maxBackoffMs", "dispatcher", "steal", "stealRegionLanes"]);
+  return {
+    stallFreeLoops: read(host, "stallFreeLoops", undefined, (n) => checkInteger(n, 'createPool option "host.stallFreeLoops"', 0)),
+    maxBackoffMs: read(host, "maxBackoffMs", undefined, (ms) => checkMilliseconds(ms, 'createPool option "host.maxBackoffMs"')),
+    dispatcher: read(host, "dispatcher", undefined, (d) => checkString(d, 'createPool option "host.dispatcher"', ["per-thread", "serial-channel", "steal"])),
+    steal: read(host, "steal", undefined, (on) => checkBoolean(on, 'createPool option "host.steal"')),
+    stealRegionLanes: read(host, "stealRegionLanes", undefined, (n) => {
+      checkInteger(n, 'createPool option "host.stealRegionLanes"', 1);
+      if ((n & (n - 1)) !== 0) throw Errors.invalidOption(`createPool option "host.stealRegionLanes" must be a power of two; received ${n}`);
+      return n;
+    }),
+  };
+}
+
+function payloadOptions(payload = {}) {
+  checkOptionsObject(payload, "createPool option payload", ["mode", "payloadInitialBytes", "payloadMaxByteLength", "maxPayloadBytes"]);
+  const mode = read(payload, "mode", "growable", (m) => checkString(m, 'createPool option "payload.mode"', ["growable", "fixed"]));
+  const maxByteLength = read(payload, "payloadMaxByteLength", ARENA_BYTES, (n) => checkInteger(n, 'createPool option "payload.payloadMaxByteLength"', 8));
+  const initialBytes = read(payload, "payloadInitialBytes", Math.min(4 << 20, maxByteLength), (n) => checkInteger(n, 'createPool option "payload.payloadInitialBytes"', 0));
+  const maxPayloadBytes = read(payload, "maxPayloadBytes", undefined, (n) => {
+    if (!Number.isInteger(n) || n <= 0 || n > Math.floor(maxByteLength / 8)) {
+      throw Errors.invalidOptionRange(`createPool option "payload.maxPayloadBytes" must be an integer in (0, payloadMaxByteLength / 8 = ${Math.floor(maxByteLength / 8)}]; received ${describeValue(n)}`);
+    }
+    return n;
+  });
+  return { mode, arenaBytes: maxByteLength, initialBytes: Math.min(initialBytes, maxByteLength), maxPayloadBytes };
+}
+
+function debugOption(debug) {
+  const fromEnv = process.env.KNITTING_DEBUG;
+  if (debug === undefined) return fromEnv !== undefined && fromEnv !== "" && fromEnv !== "0" && fromEnv !== "false";
+  if (typeof debug === "boolean") return debug;
+  checkOptionsObject(debug, "createPool option debug", ["host", "globals", "signals", "imports", "lifecycle"]);
+  for (const [key, value] of Object.entries(debug)) checkBoolean(value, `createPool option "debug.${key}"`);
+  return Object.values(debug).some(Boolean);
+}
+
+/** How many cores the pool may keep awake at once besides the host's. */
+export function awakeLimit() {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /**
@@ -102,4 +263,13 @@ export function validateTimeout(timeout) {
 export function timeoutDelay(timeout) {
   const time = typeof timeout === "number" ? timeout : timeout?.time;
   return typeof time === "number" && time >= 0 && time !== Infinity ? time : undefined;
+}
+
+/** Task option abortSignal: true | { hasAborted: true }. Returns whether the task gets the abort toolkit. */
+export function validateAbortSignal(abortSignal) {
+  if (abortSignal === undefined || abortSignal === false) return false;
+  if (abortSignal === true) return true;
+  checkOptionsObject(abortSignal, "task option abortSignal", ["hasAborted"]);
+  if (abortSignal.hasAborted !== true) throw Errors.invalidOption('task option "abortSignal" must be true or { hasAborted: true }');
+  return true;
 }

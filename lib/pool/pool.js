@@ -11,6 +11,7 @@ import { prepare } from "../codec/prepare.js";
 import { validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
 import { setLongTimeout } from "../timers.js";
+import { poolLogger } from "./debug.js";
 import { types } from "node:util";
 
 const { isPromise } = types;
@@ -64,14 +65,18 @@ class PoolCore {
   /** Called once when the last call in flight settles (a shutdown waiting for them). */
   #whenIdle = undefined;
 
-  constructor({ threads, startupTimeoutMs }, tasks) {
-    this.#dispatcher = new Dispatcher(threads, { keepAlive: (keep) => this.#keepAlive(keep) });
+  #log;
+
+  constructor(settings, tasks) {
+    this.#log = poolLogger(settings.debug);
+    this.#log("created", `with ${settings.threads} thread${settings.threads > 1 ? "s" : ""}, tasks: ${tasks.map((t) => t.name).join(", ")}`);
+    this.#dispatcher = new Dispatcher(settings, { keepAlive: (keep) => this.#keepAlive(keep) });
     const workerData = { ...this.#dispatcher.workerData, tasks };
     const events = {
       onStartupFailed: (lane, error) => this.#laneFailed(lane, error),
       onExit: (lane, code, cause) => this.#laneExited(lane, code, cause),
     };
-    this.#lanes = Array.from({ length: threads }, (_, i) => new Lane(i + 1, workerData, events, startupTimeoutMs));
+    this.#lanes = Array.from({ length: settings.threads }, (_, i) => new Lane(i + 1, workerData, events, settings, this.#log));
     this.#dispatcher.lanes = this.#lanes;
   }
 
@@ -124,6 +129,7 @@ class PoolCore {
   shutdown(delayMs = 0) {
     if (this.#shutdown) return this.#shutdown;
     this.#closed = true;
+    this.#log("shutdown", delayMs > 0 ? `(calls in flight get ${delayMs} ms)` : "");
     // A bad or negative delay means none; Infinity: wait for every call in flight.
     const delay = typeof delayMs === "number" && delayMs > 0 ? delayMs : 0;
     this.#shutdown = new Promise((resolve) => {

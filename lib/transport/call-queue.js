@@ -47,12 +47,13 @@ export class CallQueue {
    * @param {Int32Array} control the pool's control words
    * @param {{ queue: SharedArrayBuffer, arena: SharedArrayBuffer, claims: SharedArrayBuffer }} [shared]
    *   an existing queue (workers); omitted, a new one (host)
+   * @param {number} [arenaBytes] size of a new queue's arena (payload.payloadMaxByteLength)
    */
-  constructor(control, shared) {
+  constructor(control, shared, arenaBytes) {
     this.control = control;
     this.views = new SlotViews(shared?.queue ?? new SharedArrayBuffer(CALL_QUEUE_SLOTS * 128), 0);
     this.i32 = this.views.i32;
-    this.arena = new PayloadArena(shared?.arena);
+    this.arena = new PayloadArena(shared?.arena, arenaBytes);
     this.claimsSab = shared?.claims ?? new SharedArrayBuffer(CLAIMS_INITIAL * 4, { maxByteLength: CLAIMS_MAX * 4 });
     // A fixed-length view, made again when the buffer grows: a length-tracking
     // view of a growable buffer measured ~5x slower per access.

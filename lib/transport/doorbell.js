@@ -59,10 +59,33 @@ export const Budgets = Object.freeze({
   hostPollMs: 0.1,
   /** A worker with async work waits this long, blocking, for a held call before it gives its event loop back. */
   deliveryWaitMs: 1,
+  /** Longest a worker sleeps blocking before it gives its event loop a turn (Infinity: until woken). */
+  parkMs: Infinity,
+  /** Empty polls before the host sleeps, instead of hostPollMs (undefined: use hostPollMs). */
+  hostPolls: undefined,
+  /** Whether spin loops give the CPU the pause hint. */
+  pause: true,
 });
+
+/**
+ * The budgets of one pool: the defaults above, changed by the options
+ * worker.timers { spinMicroseconds, parkMs, pauseNanoseconds } and
+ * host.stallFreeLoops (a value of 0 or less turns spinning, bounded parking,
+ * or pausing off).
+ */
+export function poolBudgets({ spinMicroseconds, parkMs, pauseNanoseconds } = {}, { stallFreeLoops } = {}) {
+  return Object.freeze({
+    ...Budgets,
+    workerSpinMs: spinMicroseconds === undefined ? Budgets.workerSpinMs : Math.max(0, spinMicroseconds) / 1000,
+    parkMs: parkMs === undefined || parkMs <= 0 ? Infinity : parkMs,
+    pause: pauseNanoseconds === undefined || pauseNanoseconds > 0,
+    hostPolls: stallFreeLoops,
+  });
+}
 
 /** A spin-wait hint to the CPU (Node 24+); a no-op where missing (Node 22). */
 export const pause = Atomics.pause ?? (() => {});
+const noPause = () => {};
 
 // The counters each seat state counts in (see layout.js), as bits.
 const SPIN_BIT = 1;
@@ -97,10 +120,22 @@ function recount(i32, from, to) {
 
 /** The seats of every worker of a pool, over the control buffer. Used by the host and the workers alike. */
 export class Seats {
-  /** @param {Int32Array} i32 the control buffer @param {number} threads */
-  constructor(i32, threads) {
+  /**
+   * @param {Int32Array} i32 the control buffer
+   * @param {number} threads
+   * @param {number} [strategy] which idle worker a call goes to when several could (Strategy in options.js:
+   *   0 first idle, 1 round robin, 2 random, 3 first idle or random)
+   */
+  constructor(i32, threads, strategy = 0) {
     this.i32 = i32;
     this.threads = threads;
+    this.strategy = strategy;
+    this.next = 0; // round robin: where the next search starts
+  }
+
+  /** The spin-wait hint to use under `budgets`. */
+  static pauseFor(budgets) {
+    return budgets.pause ? pause : noPause;
   }
 
   state(lane) {
@@ -169,14 +204,23 @@ export class Seats {
   }
 
   /**
-   * Moves the first seat found in `from` to `to`, lowest lane first: the
-   * same few workers take the calls when the pool is not saturated, so the
-   * one woken after a quiet gap is the one that ran last (warm caches, a core
-   * that is quicker to wake).
+   * Moves the first seat found in `from` to `to`. By default (firstIdle) the
+   * lowest lane first: the same few workers take the calls when the pool is
+   * not saturated, so the one woken after a quiet gap is the one that ran last
+   * (warm caches, a core that is quicker to wake). roundRobin starts each
+   * search after the lane chosen last; random at a random lane.
    */
   #moveFirst(from, to) {
-    for (let lane = 1; lane <= this.threads; lane++) {
-      if (this.state(lane) === from && this.move(lane, from, to)) return lane;
+    const n = this.threads;
+    let start = 0;
+    if (this.strategy === 1) start = this.next;
+    else if (this.strategy === 2 || (this.strategy === 3 && from !== SPINNING)) start = Math.floor(Math.random() * n);
+    for (let k = 0; k < n; k++) {
+      const lane = ((start + k) % n) + 1;
+      if (this.state(lane) === from && this.move(lane, from, to)) {
+        this.next = lane % n;
+        return lane;
+      }
     }
     return 0;
   }

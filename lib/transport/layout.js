@@ -69,9 +69,8 @@ export const RING_TAIL = LINE_INTS; // next position the worker writes
 export const RING_SLOTS_AT = 2 * LINE_INTS * 4;
 
 // ---- arena ----
+/** Default size of the arena (payload.payloadMaxByteLength); values above a quarter of it wait on the host. */
 export const ARENA_BYTES = 8 * 1024 * 1024;
-/** Serialized calls above this size wait on the host instead of filling the arena. */
-export const ARENA_MAX_VALUE = ARENA_BYTES / 4;
 
 // ---- claims (int32 words: two per handle) ----
 export const CLAIMS_INITIAL = 8192;

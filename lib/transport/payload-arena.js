@@ -5,15 +5,20 @@
 // bookkeeping, and workers only read: there is nothing to synchronize beyond
 // the queue slot's own sequence number.
 import { Buffer } from "node:buffer";
-import { ARENA_BYTES, ARENA_MAX_VALUE } from "./layout.js";
+import { ARENA_BYTES } from "./layout.js";
 
 const ALIGN = 8;
 
 export class PayloadArena {
-  /** @param {SharedArrayBuffer} [shared] an existing arena (workers); omitted, a new one (host) */
-  constructor(shared) {
-    this.sab = shared ?? new SharedArrayBuffer(ARENA_BYTES);
+  /**
+   * @param {SharedArrayBuffer} [shared] an existing arena (workers); omitted, a new one (host)
+   * @param {number} [size] bytes of a new arena; values above a quarter of it wait on the host instead
+   */
+  constructor(shared, size = ARENA_BYTES) {
+    this.sab = shared ?? new SharedArrayBuffer(size);
     this.bytes = Buffer.from(this.sab);
+    this.size = this.sab.byteLength;
+    this.maxValue = Math.floor(this.size / 4);
     // host only: live regions, oldest first, flat [position, end, ...]
     this.regions = [];
     this.first = 0;
@@ -45,7 +50,7 @@ export class PayloadArena {
 
   /** Host: reserves `length` bytes for the call at queue `position`; the offset, or -1. */
   reserve(length, position, released) {
-    if (length > ARENA_MAX_VALUE) return -1;
+    if (length > this.maxValue) return -1;
     this.#reclaim(released);
     const size = (length + ALIGN - 1) & ~(ALIGN - 1);
     let offset;
@@ -54,7 +59,7 @@ export class PayloadArena {
       offset = 0;
     } else if (this.head > this.tail) {
       // Live bytes are [tail, head): room at the end, else from the start up to tail.
-      if (this.head + size <= ARENA_BYTES) offset = this.head;
+      if (this.head + size <= this.size) offset = this.head;
       else if (size < this.tail) offset = 0;
       else return -1;
     } else {

@@ -4,7 +4,7 @@
 // out of work, spin briefly, then sleep on its seat (blocking when nothing
 // needs its event loop, which wakes fastest; else without blocking).
 import { receiveMessageOnPort } from "node:worker_threads";
-import { Budgets, Seat, pause } from "../transport/doorbell.js";
+import { Seat, Seats } from "../transport/doorbell.js";
 import { HELD } from "../transport/slot-value.js";
 import { DECLINED, Form } from "../transport/call-queue.js";
 import { deserialize } from "../codec/serialize.js";
@@ -20,10 +20,12 @@ const SLICE_MS = 2;
  *   lane: number, queue: import("../transport/call-queue.js").CallQueue,
  *   seats: import("../transport/doorbell.js").Seats, bell: import("../transport/doorbell.js").HostBell,
  *   callPort: MessagePort, runner: import("./run.js").Runner, maxAwake: number,
+ *   budgets: typeof import("../transport/doorbell.js").Budgets,
  * }} context
  * @returns {{ start(): void, asyncSettled(): void, returned(): void }}
  */
-export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake }) {
+export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets }) {
+  const pause = Seats.pauseFor(budgets);
   // What is active on this thread's event loop before any task ran: ours.
   // More than that later means timers or I/O a task left behind, which must
   // keep running, so the worker then sleeps without blocking.
@@ -159,7 +161,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
   function waitForDelivery() {
     for (;;) {
       let state = spinWhile(AWAITING);
-      if (state === AWAITING) state = seats.sleep(lane, AWAITING, runner.asyncPending > 0 || userResources() ? Budgets.deliveryWaitMs : Infinity);
+      if (state === AWAITING) state = seats.sleep(lane, AWAITING, runner.asyncPending > 0 || userResources() ? budgets.deliveryWaitMs : Infinity);
       if (state === TAKEN) state = seats.sleep(lane, TAKEN);
       if (state === DELIVERED) {
         runDelivered();
@@ -188,7 +190,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
 
   /** Spins up to workerSpinMs while the seat holds `state`; returns the state it holds then. */
   function spinWhile(state) {
-    const end = performance.now() + Budgets.workerSpinMs;
+    const end = performance.now() + budgets.workerSpinMs;
     let now = state;
     do {
       for (let i = 0; i < 64; i++) {
@@ -211,10 +213,10 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
     claiming = false;
     idleSince = performance.now();
     // (A CLAIMING seat counts itself among the spinners: leave it out.)
-    const spin = lastIdleMs < Budgets.spinAfterIdleMs && runner.asyncPending === 0 && seats.maySpin(lane, maxAwake + (from === CLAIMING ? 1 : 0));
+    const spin = budgets.workerSpinMs > 0 && lastIdleMs < budgets.spinAfterIdleMs && runner.asyncPending === 0 && seats.maySpin(lane, maxAwake + (from === CLAIMING ? 1 : 0));
     if (spin && seats.move(lane, from, SPINNING)) {
       setEager(false);
-      const end = idleSince + Budgets.workerSpinMs;
+      const end = idleSince + budgets.workerSpinMs;
       do {
         for (let i = 0; i < 64; i++) {
           if (queue.hasCalls() || queue.stopped) {
@@ -260,8 +262,14 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
       if (!seats.move(lane, from, OPEN_ASLEEP)) return taken();
       setEager(false);
       if (queue.hasCalls() || queue.stopped) return toClaiming(OPEN_ASLEEP);
-      const state = seats.sleep(lane, OPEN_ASLEEP);
+      const state = seats.sleep(lane, OPEN_ASLEEP, budgets.parkMs);
       lastIdleMs = performance.now() - idleSince;
+      if (state === OPEN_ASLEEP && budgets.parkMs !== Infinity && !queue.hasCalls() && !queue.stopped) {
+        // A bounded park (worker.timers.parkMs) ran out: give the event loop a turn, then sleep again.
+        if (!seats.move(lane, OPEN_ASLEEP, BUSY)) return taken();
+        schedule();
+        return false;
+      }
       return state === OPEN_ASLEEP ? toClaiming(OPEN_ASLEEP) : taken();
     }
     if (!seats.move(lane, from, ASYNC_ASLEEP)) return taken();

@@ -16,10 +16,10 @@ import { startLoop } from "./loop.js";
 
 globalThis[kImportingTasks] = true;
 
-const { lane, threads, maxAwake, callPort, resultPort } = workerData;
+const { lane, threads, maxAwake, callPort, resultPort, budgets, strategy } = workerData;
 const control = new Int32Array(workerData.control);
 const queue = new CallQueue(control, workerData.queue);
-const seats = new Seats(control, threads);
+const seats = new Seats(control, threads, strategy);
 const bell = new HostBell(control);
 let loop;
 const runner = new Runner(
@@ -40,7 +40,7 @@ loadTasks(workerData.tasks, (index) => stage(index + 1)).then(
   (tasks) => {
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
-    loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake });
+    loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets });
     stage(STARTUP_READY);
     loop.start();
   },
