@@ -37,6 +37,7 @@ test("a held call handed over just as its worker gives its event loop back runs 
     outbox: { flush: () => false, waiting: 0 },
     run: (handle, serial, task, wire) => ran.push([handle, wire]),
     post() {},
+    flush() {},
   };
   const loop = startLoop({ lane: 1, queue: new CallQueue(control, host.shared), seats, bell: new HostBell(control), callPort: port2, runner, maxAwake: 1, budgets: Budgets });
   loop.start(); // returns: the worker waits without blocking

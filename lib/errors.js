@@ -92,6 +92,10 @@ export const Errors = {
         ". Calls wait for another worker of the pool; when none can start, they fail with this error. " +
         "Fix the module (a task module must not exit or wait forever while it is imported), or raise worker.startupTimeoutMs.",
       cause === undefined ? undefined : { cause }),
+  bootstrapFailed: (bootstrap, why, cause) =>
+    coded(Error, Codes.TASK_NOT_FOUND,
+      `Worker bootstrap ${bootstrap.href}#${bootstrap.name} failed: ${why}. The worker could not start; fix worker.bootstrap.`,
+      cause === undefined ? undefined : { cause }),
   createPoolInWorker: (href) =>
     coded(Error, Codes.TASK_NOT_FOUND,
       `createPool was called inside a pool worker while it imported ${href ?? "a task module"}. ` +

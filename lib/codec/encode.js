@@ -71,27 +71,28 @@ const TYPED_ARRAYS = new Map(
  * @param {string} [label] name of the value in error paths ("arg", "result", ...)
  * @returns {{ wire: unknown, tagged: boolean, shared: boolean, json: boolean }} tagged=false: the
  *   receiver can use the wire as it arrives; shared: the wire holds a SharedArrayBuffer (structured
- *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly
+ *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly;
+ *   copied: bytes copied into buffers of the transfer list (typed arrays of 64 KiB and more)
  */
 export function encode(value, transferList, label = "arg") {
   const type = typeof value;
   if (value === null || (type !== "object" && type !== "symbol" && type !== "function")) {
-    return { wire: value, tagged: false, shared: false, json: false };
+    return { wire: value, tagged: false, shared: false, json: false, copied: 0 };
   }
   const walk = acquire();
   walk.transfer = transferList;
   try {
     if (isBufferReference(value)) {
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
-      return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false };
+      return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false, copied: 0 };
     }
     if (isEnvelope(value)) {
       const node = envelopeNode(value, walk, true);
       if (isBufferReference(node.p)) node.p = referenceNode(node.p, transferList);
-      return { wire: node, tagged: true, shared: walk.shared, json: false };
+      return { wire: node, tagged: true, shared: walk.shared, json: false, copied: walk.copied };
     }
     const wire = encodeValue(value, walk);
-    return { wire, tagged: walk.tagged, shared: walk.shared, json: walk.json && !walk.tagged };
+    return { wire, tagged: walk.tagged, shared: walk.shared, json: walk.json && !walk.tagged, copied: walk.copied };
   } catch (error) {
     if (error instanceof Rejection) throw error.make(formatPath(label, error.path));
     throw error;
@@ -143,6 +144,8 @@ class Walk {
   shared = false;
   /** Only plain objects, arrays, strings, booleans, null and finite numbers other than -0 so far. */
   json = true;
+  /** Bytes copied into fresh buffers that travel in the transfer list (engine copies). */
+  copied = 0;
   inheritedKeys = false;
   /** The caller's transfer list (engine copies are moved with it). */
   transfer = null;
@@ -167,6 +170,7 @@ function release(walk) {
   walk.tagged = false;
   walk.shared = false;
   walk.json = true;
+  walk.copied = 0;
   walk.transfer = null;
   spare = walk;
 }
@@ -386,6 +390,7 @@ export const ENGINE_COPY_MIN = 64 * 1024;
 function engineCopy(bytes, walk, maxByteLength) {
   const target = maxByteLength === undefined ? new ArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength, { maxByteLength });
   copyInto(bytes, target);
+  walk.copied += bytes.byteLength;
   walk.transfer.push(target);
   return target;
 }

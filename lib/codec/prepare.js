@@ -6,7 +6,7 @@ import { encode } from "./encode.js";
 const NO_TRANSFER = Object.freeze([]);
 
 /** One reused result: read its fields before the next call. */
-const prepared = { wire: undefined, tagged: false, shared: false, json: false, transfer: NO_TRANSFER };
+const prepared = { wire: undefined, tagged: false, shared: false, json: false, copied: 0, transfer: NO_TRANSFER };
 
 function isPlainPrimitive(value) {
   const type = typeof value;
@@ -14,7 +14,7 @@ function isPlainPrimitive(value) {
 }
 
 /**
- * Encodes `value` for sending: { wire, tagged, shared, json, transfer } (a shared
+ * Encodes `value` for sending: { wire, tagged, shared, json, copied, transfer } (a shared
  * object, valid until the next call). Throws what encode() throws.
  */
 export function prepare(value, label) {
@@ -23,15 +23,17 @@ export function prepare(value, label) {
     prepared.tagged = false;
     prepared.shared = false;
     prepared.json = false;
+    prepared.copied = 0;
     prepared.transfer = NO_TRANSFER;
     return prepared;
   }
   const transfer = [];
-  const { wire, tagged, shared, json } = encode(value, transfer, label);
+  const { wire, tagged, shared, json, copied } = encode(value, transfer, label);
   prepared.wire = wire;
   prepared.tagged = tagged;
   prepared.shared = shared;
   prepared.json = json;
+  prepared.copied = copied;
   prepared.transfer = transfer;
   return prepared;
 }

@@ -6,6 +6,7 @@
 // its doorbell, and knows exactly which calls a dying worker had started.
 import { decode } from "../codec/decode.js";
 import { serialize } from "../codec/serialize.js";
+import { payloadBytes } from "../codec/payload-size.js";
 import { Errors } from "../errors.js";
 import { CallQueue, Form, Payload } from "../transport/call-queue.js";
 import { HostBell, Seat, Seats, poolBudgets } from "../transport/doorbell.js";
@@ -13,6 +14,8 @@ import { awakeLimit } from "./options.js";
 import { CONTROL_BYTES, H_SEAT } from "../transport/layout.js";
 import { F_JSON, F_TAGGED, fitsInSlot } from "../transport/slot-value.js";
 import { CallTable, Flag } from "./call-table.js";
+import { Inliner } from "./inliner.js";
+import { deserialize } from "../codec/serialize.js";
 
 const NO_TRANSFER = Object.freeze([]);
 
@@ -70,6 +73,24 @@ export class Dispatcher {
     this.#lanes = lanes;
   }
 
+  /**
+   * The host's own copies of the task functions (undefined for a task only
+   * workers can import), for the inliner lane when the pool has one.
+   */
+  set hostFunctions(functions) {
+    const inliner = this.#settings.inliner;
+    if (inliner === undefined) return;
+    this.#inliner = new Inliner(inliner, {
+      queue: this.#queue,
+      seats: this.#seats,
+      functions,
+      lane: this.#settings.threads + 1,
+      held: (handle) => this.#takeHeld(handle),
+      settle: (handle, serial, ok, value) => this.#settleDecoded(handle, serial, ok, value),
+    });
+  }
+  #inliner = undefined;
+
   /** Calls in flight. */
   get size() {
     return this.#calls.size;
@@ -79,9 +100,14 @@ export class Dispatcher {
 
   /**
    * Sends a call of task `task` (the codec's output: wire, tagged, shared,
-   * json, transfer) and returns its promise.
+   * json, transfer, copied) and returns its promise.
    */
-  send(task, wire, tagged, shared, json, transfer) {
+  send(task, wire, tagged, shared, json, transfer, copied) {
+    const cap = this.#settings.payload.maxPayloadBytes;
+    if (cap !== undefined) {
+      const size = payloadBytes(wire, json, copied, transfer.length > 0 || shared);
+      if (size > cap) return Promise.reject(Errors.payloadTooLarge("arg", cap, size));
+    }
     let flags = tagged ? Flag.TAGGED : 0;
     let value = wire;
     if (transfer.length > 0 || shared) {
@@ -126,6 +152,7 @@ export class Dispatcher {
     }
     // Nobody spinning for calls: wake a sleeper (one with nothing pending first).
     if (this.#seats.spinning === 0) this.#seats.wakeOne();
+    this.#inliner?.consider();
   }
 
   /** Pushes call `handle` into the queue; false when the queue is full. */
@@ -220,6 +247,28 @@ export class Dispatcher {
 
   // ---- learning of results: a bounded poll while calls are in flight, then the doorbell ----
 
+  /** The inliner claimed held call `handle`: its value, decoded, as [wire, tagged]; undefined if it no longer waits. */
+  #takeHeld(handle) {
+    if (!this.#waitsOnHost(handle)) return undefined;
+    const calls = this.#calls;
+    const flags = calls.flags[handle];
+    let wire = calls.values[handle];
+    if (flags & Flag.SERIALIZED) wire = deserialize(wire);
+    else if (flags & Flag.JSON) wire = JSON.parse(wire);
+    calls.flags[handle] = flags | Flag.DELIVERED;
+    calls.values[handle] = undefined;
+    calls.transfers[handle] = undefined;
+    return [wire, (flags & Flag.TAGGED) !== 0];
+  }
+
+  /** A call the inliner ran settles (its value is already decoded). */
+  #settleDecoded(handle, serial, ok, value) {
+    const calls = this.#calls;
+    if (!calls.live(handle, serial)) return;
+    calls.settle(handle, ok, value);
+    if (calls.size === 0) this.#hooks.keepAlive(false);
+  }
+
   #settle = (handle, serial, ok, wire, tagged) => {
     const calls = this.#calls;
     if (!calls.live(handle, serial)) return; // a late answer for a call that was settled otherwise
@@ -286,6 +335,7 @@ export class Dispatcher {
     if (this.#seats.awaiting > 0) count += this.#deliverAwaited();
     for (const lane of this.#lanes) count += lane.drainResults(this.#settle);
     if (this.#overflowHead < this.#overflow.length) count += this.#flushOverflow();
+    this.#inliner?.consider();
     return count;
   }
 

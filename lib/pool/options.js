@@ -102,8 +102,9 @@ export function validatePoolOptions(options = {}) {
     "debug", "source", "permission", "stats",
   ]);
   const threads = "threads" in options ? options.threads : 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-    throw Errors.invalidOption(`createPool option "threads" must be an integer from 1 to 256; received ${describeValue(threads)}`);
+  const min = options.inliner === undefined ? 1 : 0; // with an inliner lane, the host alone may run the calls
+  if (!Number.isInteger(threads) || threads < min || threads > 256) {
+    throw Errors.invalidOption(`createPool option "threads" must be an integer from ${min} to 256; received ${describeValue(threads)}`);
   }
   if (options.permission !== undefined) throw Errors.unsupportedOption("permission", "worker threads share their process, so a permission policy cannot be enforced per worker; run the process with Node's --permission flags instead");
   return {

@@ -40,6 +40,22 @@ function describeTasks(tasks, callerHref) {
     });
 }
 
+/** worker.bootstrap with its href resolved against the calling module, and data that can reach the workers. */
+function resolveBootstrap(bootstrap, callerHref) {
+  let href;
+  try {
+    href = new URL(bootstrap.href, callerHref).href;
+  } catch {
+    throw Errors.invalidOption(`worker.bootstrap.href ${JSON.stringify(bootstrap.href)} is not a URL or a path relative to the calling module`);
+  }
+  try {
+    structuredClone(bootstrap.data);
+  } catch (cause) {
+    throw Errors.invalidOption(`worker.bootstrap.data is sent to every worker, so it must be structured-cloneable (${cause.message})`);
+  }
+  return { ...bootstrap, href };
+}
+
 /** What createPool gives a module that a pool worker is importing. */
 function workerStub(names, href) {
   const fail = () => Promise.reject(Errors.createPoolInWorker(href));
@@ -67,7 +83,12 @@ class PoolCore {
 
   #log;
 
-  constructor(settings, tasks) {
+  /**
+   * @param {ReturnType<typeof validatePoolOptions>} settings
+   * @param {ReturnType<typeof describeTasks>} tasks
+   * @param {(Function | undefined)[]} hostFunctions the tasks as the host can run them (the inliner lane)
+   */
+  constructor(settings, tasks, hostFunctions) {
     this.#log = poolLogger(settings.debug);
     this.#log("created", `with ${settings.threads} thread${settings.threads > 1 ? "s" : ""}, tasks: ${tasks.map((t) => t.name).join(", ")}`);
     this.#dispatcher = new Dispatcher(settings, { keepAlive: (keep) => this.#keepAlive(keep) });
@@ -78,6 +99,7 @@ class PoolCore {
     };
     this.#lanes = Array.from({ length: settings.threads }, (_, i) => new Lane(i + 1, workerData, events, settings, this.#log));
     this.#dispatcher.lanes = this.#lanes;
+    this.#dispatcher.hostFunctions = hostFunctions;
   }
 
   /** Never throws: every failure settles the returned promise. */
@@ -91,13 +113,14 @@ class PoolCore {
       const prepared = prepare(arg, "arg");
       // Encoding runs user code (getters): it may have shut the pool down.
       if (this.#closed) return Promise.reject(Errors.poolClosed());
-      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer);
+      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   #allLanesFailed() {
+    if (this.#lanes.length === 0) return undefined; // an inliner-only pool
     const first = this.#lanes[0].startupError;
     return first !== undefined && this.#lanes.every((lane) => lane.startupError !== undefined) ? first : undefined;
   }
@@ -164,8 +187,8 @@ const dropped = new FinalizationRegistry((core) => core.closeWhenIdle());
 class Pool {
   #core;
 
-  constructor(settings, tasks) {
-    const core = new PoolCore(settings, tasks);
+  constructor(settings, tasks, hostFunctions) {
+    const core = new PoolCore(settings, tasks, hostFunctions);
     this.#core = core;
     const call = Object.create(null);
     // These close over this Pool (not only the core): holding any of them
@@ -186,9 +209,19 @@ class Pool {
 export function createPool(options) {
   const settings = validatePoolOptions(options);
   const callerHref = callerModuleUrl();
+  if (settings.bootstrap !== undefined) settings.bootstrap = resolveBootstrap(settings.bootstrap, callerHref);
   return (tasks) => {
     if (globalThis[kImportingTasks]) return workerStub(Object.keys(tasks ?? {}), callerHref);
-    return new Pool(settings, describeTasks(tasks, callerHref));
+    const described = describeTasks(tasks, callerHref);
+    const hostFunctions = described.map(({ name }) => {
+      const value = tasks[name];
+      if (typeof value === "function") return value;
+      return value.imported === true ? undefined : value.f;
+    });
+    if (settings.threads === 0 && hostFunctions.includes(undefined)) {
+      throw Errors.invalidOption("a pool with threads: 0 runs every call on the inliner lane, which cannot run importTask tasks (only workers import them); give it threads");
+    }
+    return new Pool(settings, described, hostFunctions);
   };
 }
 

@@ -172,8 +172,8 @@ export class CallQueue {
    * be rejected). Returns false when the queue is empty.
    *
    * With `leaveIf`, a call is left in the queue (returns DECLINED) when
-   * leaveIf() says so: the decision is taken with the call in sight, so a call
-   * published a moment earlier cannot slip past it.
+   * leaveIf(taskIndex) says so: the decision is taken with the call in sight,
+   * so a call published a moment earlier cannot slip past it.
    */
   pop(lane, take, leaveIf = null) {
     const i32 = this.i32;
@@ -185,7 +185,7 @@ export class CallQueue {
       const dif = (Atomics.load(i32, i + S_SEQ) - ((pos + 1) | 0)) | 0;
       if (dif < 0) return false;
       if (dif > 0) continue; // another worker took it; try the next position
-      if (leaveIf !== null && leaveIf()) return DECLINED;
+      if (leaveIf !== null && leaveIf(i32[i + S_META])) return DECLINED;
       if (Atomics.compareExchange(control, Q_DEQUEUE, pos, (pos + 1) | 0) !== pos) continue;
       const handle = i32[i + S_HANDLE];
       const serial = i32[i + S_SERIAL];

@@ -62,7 +62,9 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
     scheduled = false;
     for (;;) {
       if (queue.stopped || suspended) return;
-      if (!runCalls()) return;
+      const outOfCalls = runCalls();
+      runner.flush(); // results held back until the run ends (worker.resolveAfterFinishingAll)
+      if (!outOfCalls) return;
       if (runner.outbox.waiting > 0) return schedule(); // the host is draining; try again soon
       if (!idle()) return;
     }

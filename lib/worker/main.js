@@ -12,11 +12,12 @@ import { Outbox } from "../transport/outbox.js";
 import { SpscRing } from "../transport/spsc-ring.js";
 import { loadTasks } from "./load-tasks.js";
 import { Runner } from "./run.js";
+import { Errors } from "../errors.js";
 import { startLoop } from "./loop.js";
 
 globalThis[kImportingTasks] = true;
 
-const { lane, threads, maxAwake, callPort, resultPort, budgets, strategy } = workerData;
+const { lane, threads, maxAwake, callPort, resultPort, budgets, strategy, bootstrap } = workerData;
 const control = new Int32Array(workerData.control);
 const queue = new CallQueue(control, workerData.queue);
 const seats = new Seats(control, threads, strategy);
@@ -33,10 +34,32 @@ const runner = new Runner(
 // without blocking (a pending Atomics.waitAsync does not).
 parentPort.on("message", () => {});
 
+runner.maxPayloadBytes = workerData.maxPayloadBytes;
+if (workerData.resolveAfterFinishingAll) runner.holdResults();
+
 // The host reads how far a worker got (which module it was importing) if it
 // dies or hangs before it is ready.
 const stage = (value) => Atomics.store(control, startupIndex(lane), value);
-loadTasks(workerData.tasks, (index) => stage(index + 1)).then(
+
+/** worker.bootstrap: its export `name` of `href` runs before any task module is imported. */
+async function runBootstrap() {
+  if (bootstrap === undefined) return;
+  let module;
+  try {
+    module = await import(bootstrap.href);
+  } catch (cause) {
+    throw Errors.bootstrapFailed(bootstrap, `it could not be imported: ${cause?.message ?? cause}`, cause);
+  }
+  const fn = module[bootstrap.name];
+  if (typeof fn !== "function") throw Errors.bootstrapFailed(bootstrap, `it has no function export "${bootstrap.name}"`);
+  try {
+    await fn(bootstrap.data, { thread: lane - 1, totalNumberOfThread: threads, runtime: "node" });
+  } catch (cause) {
+    throw Errors.bootstrapFailed(bootstrap, `it threw: ${cause?.message ?? cause}`, cause);
+  }
+}
+
+runBootstrap().then(() => loadTasks(workerData.tasks, (index) => stage(index + 1))).then(
   (tasks) => {
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;

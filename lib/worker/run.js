@@ -8,6 +8,7 @@ import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
 import { isBufferReference } from "../buffer-reference/buffer-reference.js";
 import { timeoutDelay } from "../pool/options.js";
+import { payloadBytes } from "../codec/payload-size.js";
 import { setLongTimeout } from "../timers.js";
 
 export class Runner {
@@ -15,6 +16,10 @@ export class Runner {
   tasks = [];
   /** Tasks that returned a promise that has not settled yet. */
   asyncPending = 0;
+  /** payload.maxPayloadBytes, for results (undefined: no cap). */
+  maxPayloadBytes = undefined;
+  /** worker.resolveAfterFinishingAll: results wait here until the worker's run of calls ends (flush()). */
+  #held = null;
 
   /**
    * @param {import("../transport/outbox.js").Outbox} outbox
@@ -70,15 +75,38 @@ export class Runner {
   #settled(handle, serial, ok, value, arg) {
     this.asyncPending--;
     this.asyncSettled();
-    this.post(handle, serial, ok, value);
+    this.#send(handle, serial, ok, value);
     releaseInput(arg);
   }
 
-  /** Sends a settled call's value (ok) or reason back to the host. */
+  /** Holds results until flush() (worker.resolveAfterFinishingAll). */
+  holdResults() {
+    this.#held = [];
+  }
+
+  /** Sends the results held back (the worker ran out of calls, or yields). */
+  flush() {
+    const held = this.#held;
+    if (held === null || held.length === 0) return;
+    this.#held = [];
+    for (let i = 0; i < held.length; i += 4) this.#send(held[i], held[i + 1], held[i + 2], held[i + 3]);
+  }
+
+  /** Sends the value (ok) or reason of a call the loop is running (held with resolveAfterFinishingAll). */
   post(handle, serial, ok, value) {
+    if (this.#held !== null) this.#held.push(handle, serial, ok, value);
+    else this.#send(handle, serial, ok, value);
+  }
+
+  #send(handle, serial, ok, value) {
     let prepared;
     try {
       prepared = prepare(value, "result");
+      const cap = this.maxPayloadBytes;
+      if (cap !== undefined) {
+        const size = payloadBytes(prepared.wire, prepared.json, prepared.copied, prepared.transfer.length > 0 || prepared.shared);
+        if (size > cap) throw Errors.payloadTooLarge("result", cap, size);
+      }
     } catch (error) {
       ok = false; // an unsupported result rejects its call, with the reason
       prepared = prepare(error, "result");

@@ -1,0 +1,96 @@
+// The inliner lane (createPool option `inliner`): the host thread takes
+// calls from the pool's queue and runs them itself, as one more lane. It
+// claims exactly as a worker does (so attribution, cancellation and the
+// queue's order are the same), in a macrotask of its own, never inside
+// pool.call. `position: "last"` takes calls only while no worker is idle;
+// `"first"` takes them whenever calls wait. `dispatchThreshold` is how many
+// calls must wait before it takes any, `batchSize` how many it takes per turn.
+// A task the host cannot run (one from importTask, which only workers import)
+// is left to the workers.
+import { decode } from "../codec/decode.js";
+import { prepare } from "../codec/prepare.js";
+import { HELD } from "../transport/slot-value.js";
+
+export class Inliner {
+  #settings;
+  #queue;
+  #seats;
+  #functions;
+  #lane;
+  #held;
+  #settle;
+  #scheduled = false;
+
+  /**
+   * @param {{ position: "first" | "last", batchSize: number, dispatchThreshold: number }} settings
+   * @param {{
+   *   queue: import("../transport/call-queue.js").CallQueue, seats: import("../transport/doorbell.js").Seats,
+   *   functions: (Function | undefined)[], lane: number,
+   *   held(handle): [unknown, boolean] | undefined, settle(handle, serial, ok, value): void,
+   * }} pool
+   */
+  constructor(settings, { queue, seats, functions, lane, held, settle }) {
+    this.#settings = settings;
+    this.#queue = queue;
+    this.#seats = seats;
+    this.#functions = functions;
+    this.#lane = lane;
+    this.#held = held;
+    this.#settle = settle;
+  }
+
+  /** The dispatcher looked: run a batch soon if calls wait that this lane should take. */
+  consider() {
+    if (this.#scheduled) return;
+    const { position, dispatchThreshold } = this.#settings;
+    if (this.#queue.backlog() < dispatchThreshold) return;
+    if (position === "last" && this.#seats.open > 0) return; // an idle worker takes them
+    this.#scheduled = true;
+    setImmediate(this.#runBatch);
+  }
+
+  #runBatch = () => {
+    this.#scheduled = false;
+    for (let n = 0; n < this.#settings.batchSize; n++) {
+      const popped = this.#queue.pop(this.#lane, this.#take, this.#notMine);
+      if (popped !== true) break;
+    }
+  };
+
+  /** Leaves calls of tasks the host cannot run. */
+  #notMine = (taskIndex) => this.#functions[taskIndex] === undefined;
+
+  #take = (handle, serial, taskIndex, wire, tagged, failure) => {
+    if (failure !== undefined) return this.#settle(handle, serial, false, failure);
+    if (wire === HELD) {
+      const held = this.#held(handle); // the value never left this thread
+      if (held === undefined) return;
+      [wire, tagged] = held;
+    }
+    let result;
+    try {
+      result = this.#functions[taskIndex](decode(wire, tagged));
+    } catch (error) {
+      return this.#finish(handle, serial, false, error);
+    }
+    if (result !== null && typeof result?.then === "function") {
+      Promise.resolve(result).then(
+        (value) => this.#finish(handle, serial, true, value),
+        (error) => this.#finish(handle, serial, false, error),
+      );
+    } else this.#finish(handle, serial, true, result);
+  };
+
+  /** A result goes through the codec as a worker's would: the same values are refused, the same are copied or moved. */
+  #finish(handle, serial, ok, value) {
+    let outcome;
+    try {
+      const { wire, tagged } = prepare(value, "result");
+      outcome = decode(wire, tagged);
+    } catch (error) {
+      ok = false;
+      outcome = error;
+    }
+    this.#settle(handle, serial, ok, outcome);
+  }
+}
