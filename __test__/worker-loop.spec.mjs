@@ -36,6 +36,8 @@ test("a held call handed over just as its worker gives its event loop back runs 
     asyncPending: 1, // an async task of its own is pending: it waits blocking only briefly
     outbox: { flush: () => false, waiting: 0 },
     run: (handle, serial, task, wire) => ran.push([handle, wire]),
+    aborted: () => false,
+    dropped() {},
     post() {},
     flush() {},
   };

@@ -75,6 +75,13 @@ export const Errors = {
       `Worker exited with code ${exitCode} while this call was in flight${cause ? ` (${cause.message ?? cause})` : ""}; ` +
         "the pool started a replacement. Calls on other workers were not affected; retry this one if it is safe to.",
       cause === undefined ? undefined : { cause }),
+  hardTimeout: (ms) =>
+    coded(Error, Codes.TASK_TIMEOUT,
+      `Task timeout: the call did not settle within its hard deadline of ${ms} ms (hardTimeoutMs). ` +
+        "The worker running it was stopped and replaced; give the call more time, or make the task finish sooner."),
+  stoppedAfterHardTimeout: (ms) =>
+    coded(Error, Codes.TASK_TIMEOUT,
+      `the worker was stopped because a call it ran outlived its hard deadline of ${ms} ms (hardTimeoutMs)`),
   taskTimeout: (ms) =>
     coded(Error, Codes.TASK_TIMEOUT, `Task timeout: the task did not settle within ${ms} ms. Raise the task's timeout, or make it finish sooner.`),
   taskNotExported: (name, exportName, href, available) =>

@@ -22,6 +22,14 @@ export const Flag = Object.freeze({
   TEXT: 16,
   /** Its value is the JSON text of the wire. */
   JSON: 32,
+  /**
+   * Settled early (aborted, past its hard deadline): its handle stays taken
+   * until its worker answers (the answer is dropped) or dies, so that a late
+   * answer or claim can never touch a newer call.
+   */
+  SETTLED: 64,
+  /** Waiting on the host for room in the queue (not pushed yet). */
+  WAITING: 128,
 });
 
 export class CallTable {
@@ -36,6 +44,8 @@ export class CallTable {
   values = [];
   /** handle → the buffers to move with a held value */
   transfers = [];
+  /** handle → what to undo when the call settles (an AbortSignal listener) */
+  onSettle = [];
   size = 0;
 
   /** One more than the highest handle handed out so far. */
@@ -62,6 +72,7 @@ export class CallTable {
     this.#resolvers.push(undefined);
     this.values.push(undefined);
     this.transfers.push(undefined);
+    this.onSettle.push(undefined);
     if (handle === this.serials.length) {
       for (const name of ["serials", "tasks", "flags"]) {
         const bigger = new this[name].constructor(this[name].length * 2);
@@ -86,21 +97,48 @@ export class CallTable {
     return this.#resolvers[handle] !== undefined;
   }
 
-  /** Settles the call and frees its handle. */
+  /** Settles the call and frees its handle (a call settled early is only freed). */
   settle(handle, ok, value) {
     const { resolve, reject } = this.#resolvers[handle];
+    const early = (this.flags[handle] & Flag.SETTLED) !== 0;
     this.delete(handle);
+    if (early) return;
     if (ok) resolve(value);
     else reject(value);
   }
 
+  /** Settles the call now but keeps its handle taken (Flag.SETTLED) until settle() or delete() frees it. */
+  settleEarly(handle, ok, value) {
+    if (this.flags[handle] & Flag.SETTLED) return;
+    const { resolve, reject } = this.#resolvers[handle];
+    this.flags[handle] |= Flag.SETTLED;
+    this.values[handle] = undefined;
+    this.transfers[handle] = undefined;
+    this.#settled(handle);
+    if (ok) resolve(value);
+    else reject(value);
+  }
+
+  /** Whether the call already settled (and its handle waits to be freed). */
+  settledEarly(handle) {
+    return (this.flags[handle] & Flag.SETTLED) !== 0;
+  }
+
   /** Frees the call's handle without settling it. */
   delete(handle) {
+    this.#settled(handle);
     this.#resolvers[handle] = undefined;
     this.values[handle] = undefined;
     this.transfers[handle] = undefined;
     this.#free.push(handle);
     this.size--;
+  }
+
+  #settled(handle) {
+    const undo = this.onSettle[handle];
+    if (undo === undefined) return;
+    this.onSettle[handle] = undefined;
+    undo();
   }
 
   /** The handles of every call in flight (a snapshot). */

@@ -15,6 +15,9 @@ import { CONTROL_BYTES, H_SEAT } from "../transport/layout.js";
 import { F_JSON, F_TAGGED, fitsInSlot } from "../transport/slot-value.js";
 import { CallTable, Flag } from "./call-table.js";
 import { Inliner } from "./inliner.js";
+import { heapPop, heapPush } from "./heap.js";
+import { setLongTimeout } from "../timers.js";
+import { DROPPED } from "../transport/slot-value.js";
 import { deserialize } from "../codec/serialize.js";
 
 const NO_TRANSFER = Object.freeze([]);
@@ -100,9 +103,10 @@ export class Dispatcher {
 
   /**
    * Sends a call of task `task` (the codec's output: wire, tagged, shared,
-   * json, transfer, copied) and returns its promise.
+   * json, transfer, copied) and returns its promise. `control`, when given:
+   * { signal, hardTimeoutMs, abortable } (see #watch).
    */
-  send(task, wire, tagged, shared, json, transfer, copied) {
+  send(task, wire, tagged, shared, json, transfer, copied, control) {
     const cap = this.#settings.payload.maxPayloadBytes;
     if (cap !== undefined) {
       const size = payloadBytes(wire, json, copied, transfer.length > 0 || shared);
@@ -139,13 +143,101 @@ export class Dispatcher {
       else this.#enqueue(handle, value);
     } else this.#enqueue(handle, value);
     this.#schedulePoll(true);
-    return calls.promise(handle);
+    const promise = calls.promise(handle);
+    if (control !== undefined || this.#settings.hardTimeoutMs !== undefined) this.#watch(handle, calls.serials[handle], promise, control);
+    return promise;
+  }
+
+  // ---- aborting calls: cancellation and hard deadlines ----
+
+  /**
+   * Watches a call: its hard deadline (its own hardTimeoutMs, else the
+   * pool's worker.hardTimeoutMs), its AbortSignal, and for a task defined with
+   * abortSignal, the promise's reject(reason?).
+   */
+  #watch(handle, serial, promise, { signal, hardTimeoutMs, abortable } = {}) {
+    const ms = hardTimeoutMs ?? this.#settings.hardTimeoutMs;
+    if (ms !== undefined && ms !== Infinity) this.#addDeadline(handle, serial, ms);
+    if (signal !== undefined) {
+      const onAbort = () => this.abortCall(handle, serial, signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#calls.onSettle[handle] = () => signal.removeEventListener("abort", onAbort);
+    }
+    if (abortable) {
+      // Without a reason: the task is told (hasAborted(), its signal) and the
+      // call still settles with what it returns. With one: also rejected now.
+      promise.reject = (...reason) => this.abortCall(handle, serial, reason.length === 0 ? undefined : reason[0]);
+    }
+  }
+
+  /**
+   * Aborts a call. A call no worker has started is skipped (it never runs);
+   * one running is told (its task's hasAborted() turns true, and its signal
+   * fires). With a `reason` (not undefined), the call is also rejected with it
+   * now; its worker's answer, if any comes, is dropped.
+   */
+  abortCall(handle, serial, reason) {
+    const calls = this.#calls;
+    if (!calls.live(handle, serial) || calls.settledEarly(handle)) return;
+    if (calls.flags[handle] & Flag.WAITING) {
+      // Still on this thread, waiting for queue room: it never left.
+      if (reason === undefined) return void this.#queue.abort(handle, serial);
+      calls.settle(handle, false, reason);
+      if (calls.size === 0) this.#hooks.keepAlive(false);
+      return;
+    }
+    const lane = this.#queue.abort(handle, serial);
+    if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].tellAborted(handle, serial);
+    if (reason !== undefined) calls.settleEarly(handle, false, reason);
+  }
+
+  /** Pending hard deadlines: a binary heap of [time, handle, serial, ms], earliest first. */
+  #deadlines = [];
+  #deadlineAt = Infinity;
+  #cancelDeadline = () => {};
+
+  #addDeadline(handle, serial, ms) {
+    const at = performance.now() + ms;
+    heapPush(this.#deadlines, [at, handle, serial, ms]);
+    if (at < this.#deadlineAt) this.#armDeadlines(at);
+  }
+
+  #armDeadlines(at) {
+    this.#cancelDeadline();
+    this.#deadlineAt = at;
+    this.#cancelDeadline = setLongTimeout(this.#expire, Math.max(0, at - performance.now()), { unref: true });
+  }
+
+  #expire = () => {
+    this.#deadlineAt = Infinity;
+    const heap = this.#deadlines;
+    const now = performance.now();
+    while (heap.length > 0 && heap[0][0] <= now) {
+      const [, handle, serial, ms] = heapPop(heap);
+      this.#hardTimeout(handle, serial, ms);
+    }
+    if (heap.length > 0) this.#armDeadlines(heap[0][0]);
+  };
+
+  /**
+   * A call outlived its hard deadline: it rejects with ERR_KNITTING_TASK_TIMEOUT,
+   * and the worker running it (only that one) is stopped and replaced; the
+   * other calls that worker had started fail with ERR_KNITTING_WORKER_EXITED,
+   * calls it had not started run elsewhere. A call not started yet is skipped.
+   */
+  #hardTimeout(handle, serial, ms) {
+    const calls = this.#calls;
+    if (!calls.live(handle, serial) || calls.settledEarly(handle)) return;
+    const lane = this.#queue.startedBy(handle, serial);
+    this.abortCall(handle, serial, Errors.hardTimeout(ms));
+    if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].stop(Errors.stoppedAfterHardTimeout(ms));
   }
 
   /** Publishes a call (or keeps it waiting for room), then makes sure a worker will look. */
   #enqueue(handle, value) {
     if (this.#overflowHead < this.#overflow.length || !this.#push(handle, value)) {
       this.#calls.values[handle] = value;
+      this.#calls.flags[handle] |= Flag.WAITING;
       this.#overflow.push(handle, this.#calls.serials[handle]);
       this.#queue.setOverflowing(true);
       return;
@@ -180,6 +272,7 @@ export class Dispatcher {
       const handle = overflow[head];
       if (calls.live(handle, overflow[head + 1])) {
         if (!this.#push(handle, calls.values[handle])) break;
+        calls.flags[handle] &= ~Flag.WAITING;
         if (!(calls.flags[handle] & Flag.HELD)) calls.values[handle] = undefined;
         pushed++;
       }
@@ -234,7 +327,14 @@ export class Dispatcher {
       const state = seats.state(lane);
       if (state === Seat.AWAITING) {
         const handle = seats.wanted(lane);
-        if (this.#waitsOnHost(handle) && seats.move(lane, Seat.AWAITING, Seat.TAKEN)) {
+        if (this.#calls.inFlight(handle) && this.#calls.settledEarly(handle) && seats.move(lane, Seat.AWAITING, Seat.TAKEN)) {
+          // Aborted while its worker waited for it: nothing to run.
+          this.#lanes[lane - 1].post([-1]);
+          this.#seats.delivered(lane);
+          this.#calls.delete(handle);
+          if (this.#calls.size === 0) this.#hooks.keepAlive(false);
+          delivered++;
+        } else if (this.#waitsOnHost(handle) && seats.move(lane, Seat.AWAITING, Seat.TAKEN)) {
           this.#deliver(lane, handle);
           delivered++;
         }
@@ -272,6 +372,12 @@ export class Dispatcher {
   #settle = (handle, serial, ok, wire, tagged) => {
     const calls = this.#calls;
     if (!calls.live(handle, serial)) return; // a late answer for a call that was settled otherwise
+    if (ok === DROPPED || calls.settledEarly(handle)) {
+      // The worker skipped an aborted call, or answered one settled already: free its handle.
+      calls.delete(handle);
+      if (calls.size === 0) this.#hooks.keepAlive(false);
+      return;
+    }
     let value;
     try {
       value = decode(wire, tagged);

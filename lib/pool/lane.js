@@ -183,6 +183,18 @@ export class Lane {
     this.#callPort.postMessage(message, transfer);
   }
 
+  /** Tells the worker that the host aborted call (handle, serial) it runs (its task's signal fires). */
+  tellAborted(handle, serial) {
+    this.#worker.postMessage({ abort: [handle, serial] });
+  }
+
+  /** Stops the worker (a call outlived its hard deadline); it is replaced, and `cause` explains its calls' failure. */
+  stop(cause) {
+    this.#crash = cause;
+    this.#log(`worker ${this.number} stopped`, cause?.message);
+    this.#worker.terminate();
+  }
+
   /** Reads this worker's results: settle(handle, serial, ok, wire, tagged) each (JSON text already parsed). */
   drainResults(settle) {
     this.#settle = settle;

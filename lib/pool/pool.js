@@ -8,7 +8,7 @@ import { Lane } from "./lane.js";
 import { Dispatcher } from "./dispatcher.js";
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
-import { validatePoolOptions } from "./options.js";
+import { checkMilliseconds, checkOptionsObject, validatePoolOptions } from "./options.js";
 import { isTask, setCreatePool } from "./task.js";
 import { setLongTimeout } from "../timers.js";
 import { poolLogger } from "./debug.js";
@@ -30,11 +30,11 @@ function describeTasks(tasks, callerHref) {
         // A task() definition carries its timeout in the module the workers
         // import; only importTask's has to travel with the description.
         const timeout = value.imported === true ? value.timeout : undefined;
-        return { name, href, exportName: value.exportName ?? name, at: value.at, timeout };
+        return { name, href, exportName: value.exportName ?? name, at: value.at, timeout, abortable: value.abortable === true };
       }
       if (typeof value === "function") {
         if (callerHref === undefined) throw Errors.invalidTask(`cannot tell which module exports function "${name}"`);
-        return { name, href: callerHref, exportName: name, at: -1 };
+        return { name, href: callerHref, exportName: name, at: -1, abortable: false };
       }
       throw Errors.invalidTask(`createPool task "${name}" must be a task definition or an exported function`);
     });
@@ -74,6 +74,7 @@ function workerStub(names, href) {
  * shutdown() can be collected, and then this closes once idle.
  */
 class PoolCore {
+  #tasks;
   #dispatcher;
   #lanes;
   #closed = false;
@@ -89,6 +90,7 @@ class PoolCore {
    * @param {(Function | undefined)[]} hostFunctions the tasks as the host can run them (the inliner lane)
    */
   constructor(settings, tasks, hostFunctions) {
+    this.#tasks = tasks;
     this.#log = poolLogger(settings.debug);
     this.#log("created", `with ${settings.threads} thread${settings.threads > 1 ? "s" : ""}, tasks: ${tasks.map((t) => t.name).join(", ")}`);
     this.#dispatcher = new Dispatcher(settings, { keepAlive: (keep) => this.#keepAlive(keep) });
@@ -102,21 +104,52 @@ class PoolCore {
     this.#dispatcher.hostFunctions = hostFunctions;
   }
 
-  /** Never throws: every failure settles the returned promise. */
-  call(index, arg) {
+  /**
+   * Makes a call of task `index`. `options`: { signal, hardTimeoutMs } (see
+   * README). Never throws: every failure settles the returned promise, which
+   * for a task defined with abortSignal also has reject(reason?).
+   */
+  call(index, arg, options) {
+    let control;
     try {
+      control = options === undefined ? undefined : callOptions(options);
+      if (this.#tasks[index].abortable) control = { ...control, abortable: true };
       if (this.#closed) return Promise.reject(Errors.poolClosed());
+      if (control?.signal?.aborted) return withReject(Promise.reject(control.signal.reason), control);
       // (isPromise runs no user code, unlike instanceof on a Proxy, or a `then` getter.)
-      if (isPromise(arg)) return promiseThen.call(arg, (value) => this.call(index, value));
+      if (isPromise(arg)) return this.#callLater(index, arg, control);
       const failure = this.#allLanesFailed();
-      if (failure !== undefined) return Promise.reject(failure);
+      if (failure !== undefined) return withReject(Promise.reject(failure), control);
       const prepared = prepare(arg, "arg");
       // Encoding runs user code (getters): it may have shut the pool down.
-      if (this.#closed) return Promise.reject(Errors.poolClosed());
-      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied);
+      if (this.#closed) return withReject(Promise.reject(Errors.poolClosed()), control);
+      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied, control);
     } catch (error) {
-      return Promise.reject(error);
+      return withReject(Promise.reject(error), control);
     }
+  }
+
+  /** A call whose argument is a promise: made once it resolves (reject() works meanwhile too). */
+  #callLater(index, arg, control) {
+    const outer = Promise.withResolvers();
+    let inner;
+    let rejectedWith;
+    promiseThen.call(
+      arg,
+      (value) => {
+        if (rejectedWith !== undefined) return;
+        inner = this.call(index, value, control === undefined ? undefined : { signal: control.signal, hardTimeoutMs: control.hardTimeoutMs });
+        promiseThen.call(inner, outer.resolve, outer.reject);
+      },
+      outer.reject,
+    );
+    if (control?.abortable) {
+      outer.promise.reject = (...reason) => {
+        if (inner !== undefined) return inner.reject(...reason);
+        if (reason.length > 0) outer.reject((rejectedWith = reason[0]));
+      };
+    }
+    return outer.promise;
   }
 
   #allLanesFailed() {
@@ -180,6 +213,21 @@ class PoolCore {
   }
 }
 
+/** A call's second argument: { signal?: AbortSignal, hardTimeoutMs?: number }. */
+function callOptions(options) {
+  checkOptionsObject(options, "call option", ["signal", "hardTimeoutMs"]);
+  const { signal, hardTimeoutMs } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw Errors.invalidOption("call option \"signal\" must be an AbortSignal");
+  if (hardTimeoutMs !== undefined) checkMilliseconds(hardTimeoutMs, 'call option "hardTimeoutMs"');
+  return { signal, hardTimeoutMs };
+}
+
+/** For a task defined with abortSignal, a promise settled already still has the reject() its callers may call. */
+function withReject(promise, control) {
+  if (control?.abortable) promise.reject = () => {};
+  return promise;
+}
+
 /** Closes pools that were dropped without shutdown(). */
 const dropped = new FinalizationRegistry((core) => core.closeWhenIdle());
 
@@ -194,7 +242,7 @@ class Pool {
     // These close over this Pool (not only the core): holding any of them
     // keeps the pool alive.
     tasks.forEach(({ name }, index) => {
-      call[name] = (arg) => this.#core.call(index, arg);
+      call[name] = (arg, options) => this.#core.call(index, arg, options);
     });
     this.call = Object.freeze(call);
     this.shutdown = (delayMs) => this.#core.shutdown(delayMs);

@@ -3,7 +3,7 @@
 import { Errors } from "../errors.js";
 import { kImportingTasks, kTask } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
-import { checkOptionsObject, validateTimeout } from "./options.js";
+import { checkOptionsObject, validateAbortSignal, validateTimeout } from "./options.js";
 
 /** Ordinal of each task() call per module, so a worker can find the same task. */
 const ordinals = new Map();
@@ -24,12 +24,15 @@ export function task(definition) {
   if (definition === null || typeof definition !== "object" || typeof definition.f !== "function") {
     throw Errors.invalidTask("task({ f }) needs an object whose `f` is the function to run on the worker");
   }
-  checkOptionsObject(definition, "task option", ["f", "timeout"]);
+  checkOptionsObject(definition, "task option", ["f", "timeout", "abortSignal"]);
   validateTimeout(definition.timeout);
+  const abortable = validateAbortSignal(definition.abortSignal);
   const href = callerModuleUrl();
   const def = {
     f: definition.f,
     timeout: definition.timeout,
+    abortSignal: definition.abortSignal,
+    abortable,
     href,
     at: href === undefined ? -1 : nextOrdinal(href),
     [kTask]: true,
@@ -49,8 +52,9 @@ export function task(definition) {
 
 /** A task that only workers import: `href` (relative to the caller) exports `name`. */
 export function importTask(definition = {}) {
-  checkOptionsObject(definition, "importTask option", ["href", "name", "timeout"]);
+  checkOptionsObject(definition, "importTask option", ["href", "name", "timeout", "abortSignal"]);
   const { href, name = "default", timeout } = definition;
+  const abortable = validateAbortSignal(definition.abortSignal);
   if (typeof href !== "string" || href === "") throw Errors.invalidTask("importTask({ href }) needs a non-empty module URL or path");
   if (typeof name !== "string" || name === "") throw Errors.invalidTask("importTask({ name }) must be a non-empty export name");
   validateTimeout(timeout);
@@ -74,7 +78,7 @@ export function importTask(definition = {}) {
         'pass an absolute URL (new URL("./tasks.mjs", import.meta.url).href) or a relative path such as "./tasks.mjs"',
     );
   }
-  return { href: url, exportName: name, timeout, at: -1, imported: true, [kTask]: true };
+  return { href: url, exportName: name, timeout, abortable, at: -1, imported: true, [kTask]: true };
 }
 
 export const isTask = (value) => value !== null && typeof value === "object" && value[kTask] === true;

@@ -10,12 +10,20 @@
 // reads the call (its bytes, in the slot or the arena), then releases the slot.
 //
 // Who started which call is kept per call handle in the claims table (a
-// growable SharedArrayBuffer): two words per handle, the serial of the call
+// growable SharedArrayBuffer), four words per handle: the serial of the call
 // that was claimed and the worker that claimed it, written by that worker
-// (lane first, then serial). A handle's entry names a call only if the serial
-// is that call's, so entries never need clearing, the host writes nothing
-// there on the hot path, and a worker's death is attributed exactly whatever
-// the number of calls in flight or made.
+// (lane first, then serial), and the serial of a call the host aborted. A
+// word names a call only if it holds that call's serial, so entries never
+// need clearing, the host writes nothing there on the hot path, and a
+// worker's death is attributed exactly whatever the number of calls in flight
+// or made.
+//
+// Aborting (a cancelled call, a hard deadline) is a race the claims table
+// settles: the host stores the aborted serial, then reads the claimed one; a
+// worker stores the claimed serial, then reads the aborted one. Sequentially
+// consistent, at least one sees the other: a call the host saw unclaimed is
+// skipped by whoever claims it, and a worker checks again right before it
+// runs any call.
 import { CALL_QUEUE_SLOTS, CLAIMS_INITIAL, CLAIMS_MAX, NOT_STARTED, Q_DEQUEUE, Q_OVERFLOW, Q_STOP, S_HANDLE, S_META, S_SEQ, S_SERIAL, VALUE_CAPACITY } from "./layout.js";
 import {
   K_ARENA, K_HELD, K_UTF16_ARENA, K_UTF8_ARENA, SlotViews, readTagged, readValue, utf8Safe, writeArenaRef, writeElsewhere,
@@ -74,11 +82,11 @@ export class CallQueue {
 
   /** Host: makes room in the claims table for handles below `count`. */
   ensureHandles(count) {
-    if (count * 2 <= this.claimsLength) return;
-    const needed = count * 8;
+    if (count * 4 <= this.claimsLength) return;
+    const needed = count * 16;
     let size = this.claimsSab.byteLength;
     while (size < needed) size *= 2;
-    if (size > this.claimsSab.maxByteLength) throw new RangeError(`knitting: more than ${CLAIMS_MAX / 2} calls in flight`);
+    if (size > this.claimsSab.maxByteLength) throw new RangeError(`knitting: more than ${CLAIMS_MAX / 4} calls in flight`);
     this.claimsSab.grow(size);
     this.claims = new Int32Array(this.claimsSab, 0, size / 4);
     this.claimsLength = size / 4;
@@ -86,7 +94,7 @@ export class CallQueue {
 
   /** Worker: a handle beyond the view means the host grew the table; look again. */
   #claimsFor(handle) {
-    if (handle * 2 + 1 >= this.claimsLength) {
+    if (handle * 4 + 3 >= this.claimsLength) {
       this.claims = new Int32Array(this.claimsSab, 0, this.claimsSab.byteLength / 4);
       this.claimsLength = this.claims.length;
     }
@@ -98,8 +106,8 @@ export class CallQueue {
     const claims = this.#claimsFor(handle);
     // A plain store, published by the atomic store after it: whoever sees the
     // serial (Atomics.load) sees this lane too.
-    claims[handle * 2 + 1] = lane;
-    Atomics.store(claims, handle * 2, serial);
+    claims[handle * 4 + 1] = lane;
+    Atomics.store(claims, handle * 4, serial);
   }
 
   /**
@@ -149,7 +157,23 @@ export class CallQueue {
   /** The worker (1-based lane number) that started call (handle, serial), or 0. */
   startedBy(handle, serial) {
     const claims = this.#claimsFor(handle);
-    return Atomics.load(claims, handle * 2) === serial ? Atomics.load(claims, handle * 2 + 1) : NOT_STARTED;
+    return Atomics.load(claims, handle * 4) === serial ? Atomics.load(claims, handle * 4 + 1) : NOT_STARTED;
+  }
+
+  /**
+   * Host: aborts call (handle, serial). Returns the worker that had already
+   * claimed it (it is told through aborted(); its answer still comes), or 0:
+   * then whoever claims it skips it.
+   */
+  abort(handle, serial) {
+    const claims = this.#claimsFor(handle);
+    Atomics.store(claims, handle * 4 + 2, serial);
+    return this.startedBy(handle, serial);
+  }
+
+  /** Whether the host aborted call (handle, serial): checked before a call runs, and by the task's hasAborted(). */
+  aborted(handle, serial) {
+    return Atomics.load(this.#claimsFor(handle), handle * 4 + 2) === serial;
   }
 
   /** Host: records that `lane` starts call (handle, serial) (a call the host delivers itself). */
@@ -159,7 +183,7 @@ export class CallQueue {
 
   /** Host: call (handle, serial) was not started after all (its value is still on the host). */
   markNotStarted(handle, serial) {
-    Atomics.store(this.#claimsFor(handle), handle * 2, ~serial);
+    Atomics.store(this.#claimsFor(handle), handle * 4, ~serial);
   }
 
   // ---- worker side ----

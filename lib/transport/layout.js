@@ -7,7 +7,7 @@
 //             seat per worker (each word on its own 64-byte cache line)
 //   queue     the CallQueue's slots: every call, host → any worker
 //   arena     bytes of serialized calls too large for a slot
-//   claims    two int32 per call handle: which call was started, by whom (growable)
+//   claims    four int32 per call handle: which call was started, by whom, and which was aborted (growable)
 //
 // and each worker owns one more, its result ring (worker → host).
 //
@@ -72,9 +72,9 @@ export const RING_SLOTS_AT = 2 * LINE_INTS * 4;
 /** Default size of the arena (payload.payloadMaxByteLength); values above a quarter of it wait on the host. */
 export const ARENA_BYTES = 8 * 1024 * 1024;
 
-// ---- claims (int32 words: two per handle) ----
-export const CLAIMS_INITIAL = 8192;
-/** Room for 2^25 calls in flight at once; only the part in use is allocated. */
+// ---- claims (int32 words: four per handle) ----
+export const CLAIMS_INITIAL = 16384;
+/** Room for 2^24 calls in flight at once; only the part in use is allocated. */
 export const CLAIMS_MAX = 1 << 26;
 /** What startedBy says of a call no worker started. */
 export const NOT_STARTED = 0;

@@ -25,6 +25,9 @@ export const K_HELD = 10; // the value waits on the host until the claiming work
 export const K_UTF8_ARENA = 11; // a string's UTF-8 bytes in the arena
 export const K_UTF16_ARENA = 12; // a string's UTF-16 code units in the arena
 
+/** A result item's ok flag for a call its worker skipped because the host aborted it (no value). */
+export const DROPPED = 2;
+
 /** Slot flags: the wire carries tag nodes (decode it with tagged = true). */
 export const F_TAGGED = 1;
 /** Slot flags: the string is JSON text of the wire (JSON.parse it). */

@@ -6,7 +6,7 @@ import { isTask } from "../pool/task.js";
 /**
  * @param {{ name: string, href: string, exportName: string, at: number, timeout?: unknown }[]} entries
  * @param {(index: number) => void} importing called before the module of entry `index` is imported
- * @returns {Promise<{ f: Function, timeout: unknown }[]>}
+ * @returns {Promise<{ f: Function, timeout: unknown, abortable: boolean }[]>}
  */
 export async function loadTasks(entries, importing) {
   const modules = new Map();
@@ -28,8 +28,8 @@ export async function loadTasks(entries, importing) {
     if (!isTask(found) && typeof found !== "function" && entry.at >= 0) {
       found = Object.values(namespace).find((value) => isTask(value) && value.at === entry.at);
     }
-    if (isTask(found)) loaded.push({ f: found.f, timeout: found.timeout ?? entry.timeout });
-    else if (typeof found === "function") loaded.push({ f: found, timeout: entry.timeout });
+    if (isTask(found)) loaded.push({ f: found.f, timeout: found.timeout ?? entry.timeout, abortable: found.abortable === true || entry.abortable === true });
+    else if (typeof found === "function") loaded.push({ f: found, timeout: entry.timeout, abortable: entry.abortable === true });
     else throw Errors.taskNotExported(entry.name, entry.exportName, entry.href, Object.keys(namespace));
   }
   return loaded;

@@ -123,8 +123,10 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
   function take(handle, serial, taskIndex, wire, tagged, failure) {
     beforeRun();
     if (failure !== undefined) runner.post(handle, serial, false, failure);
-    else if (wire === HELD) awaitHeld(handle);
-    else runner.run(handle, serial, taskIndex, wire, tagged);
+    else if (wire === HELD) {
+      if (runner.aborted(handle, serial)) runner.dropped(handle, serial); // aborted: no need to fetch its value
+      else awaitHeld(handle);
+    } else runner.run(handle, serial, taskIndex, wire, tagged);
   }
 
   /** A call the host posted to this worker's port (its seat is DELIVERED). */

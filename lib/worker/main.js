@@ -28,11 +28,15 @@ const runner = new Runner(
   () => bell.ring(),
   () => loop?.asyncSettled(),
   () => loop?.returned(),
+  (handle, serial) => queue.aborted(handle, serial),
 );
 
-// A listener on the parent port keeps this worker alive while it sleeps
-// without blocking (a pending Atomics.waitAsync does not).
-parentPort.on("message", () => {});
+// The host's messages: an abort of a call this worker runs (its task's signal
+// fires). The listener also keeps this worker alive while it sleeps without
+// blocking (a pending Atomics.waitAsync does not).
+parentPort.on("message", (message) => {
+  if (message?.abort !== undefined) runner.abortRunning(message.abort[0], message.abort[1]);
+});
 
 runner.maxPayloadBytes = workerData.maxPayloadBytes;
 if (workerData.resolveAfterFinishingAll) runner.holdResults();

@@ -9,11 +9,16 @@ import { isEnvelope } from "../envelope.js";
 import { isBufferReference } from "../buffer-reference/buffer-reference.js";
 import { timeoutDelay } from "../pool/options.js";
 import { payloadBytes } from "../codec/payload-size.js";
+import { DROPPED } from "../transport/slot-value.js";
 import { setLongTimeout } from "../timers.js";
 
+const NO_TRANSFER = Object.freeze([]);
+
 export class Runner {
-  /** @type {{ f: Function, timeout: unknown }[]} */
+  /** @type {{ f: Function, timeout: unknown, abortable: boolean }[]} */
   tasks = [];
+  /** Abort toolkits of the abort-aware calls running, by handle. */
+  #toolkits = new Map();
   /** Tasks that returned a promise that has not settled yet. */
   asyncPending = 0;
   /** payload.maxPayloadBytes, for results (undefined: no cap). */
@@ -26,16 +31,29 @@ export class Runner {
    * @param {() => void} sent called after a result reached the ring (ring the host)
    * @param {() => void} asyncSettled called after an async task settled
    * @param {() => void} returned called when a task returned, before its result is sent
+   * @param {(handle: number, serial: number) => boolean} aborted whether the host aborted a call
    */
-  constructor(outbox, sent, asyncSettled, returned) {
+  constructor(outbox, sent, asyncSettled, returned, aborted) {
     this.outbox = outbox;
     this.sent = sent;
     this.asyncSettled = asyncSettled;
     this.returned = returned;
+    this.aborted = aborted;
+  }
+
+  /** Skips a call the host aborted before it ran, and tells the host its handle is free. */
+  dropped(handle, serial) {
+    if (this.outbox.send(handle, serial, DROPPED, undefined, false, false, NO_TRANSFER)) this.sent();
+  }
+
+  /** The host aborted call (handle, serial) while it runs: fire its task's signal. */
+  abortRunning(handle, serial) {
+    this.#toolkits.get(handle)?.abort(serial);
   }
 
   /** Runs call (handle, serial) of task `index` with the argument `wire` (decoded here). */
   run(handle, serial, index, wire, tagged) {
+    if (this.aborted(handle, serial)) return this.dropped(handle, serial);
     let arg;
     try {
       arg = decode(wire, tagged);
@@ -43,11 +61,17 @@ export class Runner {
       this.post(handle, serial, false, error?.code === undefined ? Errors.corruptPayload(error?.message ?? String(error), error) : error);
       return;
     }
-    const { f, timeout } = this.tasks[index];
+    const { f, timeout, abortable } = this.tasks[index];
+    let toolkit;
     let result;
     try {
-      result = invokeTask(f, arg);
+      if (abortable) {
+        toolkit = new AbortToolkit(this, handle, serial);
+        this.#toolkits.set(handle, toolkit);
+        result = invokeTaskWith(f, arg, toolkit);
+      } else result = invokeTask(f, arg);
     } catch (error) {
+      if (toolkit !== undefined) this.#toolkits.delete(handle);
       this.returned();
       this.post(handle, serial, false, error);
       releaseInput(arg);
@@ -57,11 +81,12 @@ export class Runner {
       this.asyncPending++;
       this.returned();
       settleWithTimeout(Promise.resolve(result), timeout).then(
-        (value) => this.#settled(handle, serial, true, value, arg),
-        (error) => this.#settled(handle, serial, false, error, arg),
+        (value) => this.#settled(handle, serial, true, value, arg, toolkit),
+        (error) => this.#settled(handle, serial, false, error, arg, toolkit),
       );
       return;
     }
+    if (toolkit !== undefined) this.#toolkits.delete(handle);
     this.returned();
     this.post(handle, serial, true, result);
     releaseInput(arg);
@@ -72,7 +97,8 @@ export class Runner {
    * the result leaves, so that whatever the host does on seeing the result
    * already sees this worker available.
    */
-  #settled(handle, serial, ok, value, arg) {
+  #settled(handle, serial, ok, value, arg, toolkit) {
+    if (toolkit !== undefined && this.#toolkits.get(handle) === toolkit) this.#toolkits.delete(handle);
     this.asyncPending--;
     this.asyncSettled();
     this.#send(handle, serial, ok, value);
@@ -130,11 +156,61 @@ export class Runner {
 function invokeTask(f, arg) {
   return f(arg);
 }
+/** The call site of tasks defined with abortSignal: their second argument is the abort toolkit. */
+function invokeTaskWith(f, arg, toolkit) {
+  return f(arg, toolkit);
+}
 // Distinct functions (not closures of one), called often enough for V8 to
-// allocate the feedback vector and record the site as megamorphic, which is final.
+// allocate the feedback vector and record the sites as megamorphic, which is final.
 {
   const primers = [() => 0, () => 1, () => 2];
-  for (let i = 0; i < 60; i++) invokeTask(primers[i % 3], i);
+  for (let i = 0; i < 60; i++) {
+    invokeTask(primers[i % 3], i);
+    invokeTaskWith(primers[i % 3], i, undefined);
+  }
+}
+
+/**
+ * The second argument of a task defined with abortSignal: hasAborted() (the
+ * host aborted the call: cancelled, or its promise's reject() was called),
+ * now() (monotonic ms), and a standard AbortSignal that fires then (it needs
+ * the worker's event loop: a synchronous task polls hasAborted()).
+ */
+class AbortToolkit {
+  #runner;
+  #handle;
+  #serial;
+  #controller;
+
+  constructor(runner, handle, serial) {
+    this.#runner = runner;
+    this.#handle = handle;
+    this.#serial = serial;
+    // Own arrow functions, so tasks may destructure them: `({ hasAborted }) => ...`.
+    /** Whether the caller aborted this call. */
+    this.hasAborted = () => this.#runner.aborted(this.#handle, this.#serial);
+    /** performance.now(), for tasks that budget their own time. */
+    this.now = () => performance.now();
+    Object.defineProperty(this, "signal", {
+      enumerable: true,
+      get: () => {
+        if (this.#controller === undefined) {
+          this.#controller = new AbortController();
+          if (this.hasAborted()) this.#controller.abort(abortReason());
+        }
+        return this.#controller.signal;
+      },
+    });
+  }
+
+  /** The host aborted call `serial` (if it is this one). */
+  abort(serial) {
+    if (serial === this.#serial) this.#controller?.abort(abortReason());
+  }
+}
+
+function abortReason() {
+  return new DOMException("The call was aborted by its caller.", "AbortError");
 }
 
 /** Ends the call's use of a BufferReference it received, unless it was returned. */
