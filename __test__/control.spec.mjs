@@ -112,3 +112,22 @@ test.serial("a worker out of memory (worker.resourceLimits) rejects only its cal
   t.is(error.cause?.code, "ERR_WORKER_OUT_OF_MEMORY");
   t.not(await pool.call.whereAmI(), threadId);
 });
+
+test.serial("code after `await pool.call.x()` runs in its caller's AsyncLocalStorage context, with calls of other contexts in flight", async (t) => {
+  const { AsyncLocalStorage } = await import("node:async_hooks");
+  const als = new AsyncLocalStorage();
+  using pool = createPool({ threads: 2 })({ echo: tasks.echo });
+  const seen = [];
+  const caller = (name) =>
+    als.run({ name }, async () => {
+      for (let i = 0; i < 50; i++) {
+        await pool.call.echo(i);
+        seen.push([name, als.getStore()?.name]);
+        const all = await Promise.all([pool.call.echo(i), pool.call.echo(-i)]);
+        seen.push([name, all.length === 2 ? als.getStore()?.name : undefined]);
+      }
+    });
+  await Promise.all(["a", "b", "c"].map(caller));
+  t.is(seen.length, 300);
+  t.deepEqual(seen.filter(([name, store]) => name !== store), [], "every continuation saw its own context");
+});

@@ -11,6 +11,7 @@ const expected = {
   "move.mjs": "0\n5\n",
   "pool-basics.mjs": "6765\nhello thread\n[ 75025, 121393, 196418 ]\n",
   "errors.mjs": "SyntaxError\nERR_KNITTING_UNSUPPORTED_PAYLOAD\nERR_KNITTING_POOL_CLOSED\n",
+  "control.mjs": "AbortError\nstopped early\nERR_KNITTING_TASK_TIMEOUT\n5\n3 2 0 true\n",
 };
 
 for (const [file, output] of Object.entries(expected)) {

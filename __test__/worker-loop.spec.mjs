@@ -37,6 +37,7 @@ test("a held call handed over just as its worker gives its event loop back runs 
     outbox: { flush: () => false, waiting: 0 },
     run: (handle, serial, task, wire) => ran.push([handle, wire]),
     aborted: () => false,
+    times: { interrupted() {} },
     dropped() {},
     post() {},
     flush() {},

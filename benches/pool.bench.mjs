@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import { createPool } from "knitting";
-import { addOneTask, busyTask, echoTask, whereTask } from "./peers/add-one.mjs";
+import { addOneTask, busyTask, computeTask, echoTask, whereTask } from "./peers/add-one.mjs";
 import { createRawPool } from "./peers/raw-pool.mjs";
 import { printEnvironment, printTable } from "./report.mjs";
 
@@ -266,3 +266,46 @@ console.log("\n(F) one worker busy (2 threads, one worker in an 800 ms synchrono
 printTable(["pool", "median µs", "slowest µs", "done while the busy task ran"], busyRows);
 console.log("\n(G) burst after idle (2 threads): 20 ms of quiet, then 1,000 calls at once; median ms until all settled");
 printTable(["pool", "ms per burst"], burstRows);
+
+// ---- (H) the cost of pool.stats(): knitting with stats on (the default) and off, interleaved ----
+
+/** Median calls/s of `count` calls of computeTask(us) in flight. */
+async function computeThroughput(run, count, us) {
+  const rates = [];
+  for (let round = 0; round < 4; round++) {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: count }, () => run(us)));
+    if (round > 0) rates.push(count / ((performance.now() - start) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[rates.length >> 1];
+}
+
+const statsSamples = { true: [], false: [] };
+for (let round = 0; round < 5; round++) {
+  for (const stats of [true, false]) {
+    const sample = [];
+    for (const threads of [1, 2]) {
+      const pool = createPool({ threads, stats })({ addOneTask, computeTask });
+      const run = (x) => pool.call.addOneTask(x);
+      sample.push(await throughput({ run }));
+      if (threads === 1) sample.push(await sequential({ run }));
+      if (threads === 2) sample.push(await computeThroughput((us) => pool.call.computeTask(us), 20_000, 10));
+      await pool.shutdown();
+    }
+    statsSamples[stats].push(sample);
+  }
+}
+const statsColumns = ["(A) calls/s, 1 thread", "(B) µs/call", "(A) calls/s, 2 threads", "10 µs tasks/s, 2 threads"];
+const statsMedian = (stats, col) => {
+  const values = statsSamples[stats].map((s) => s[col]).sort((a, b) => a - b);
+  return values[values.length >> 1];
+};
+const statsRows = statsColumns.map((name, col) => {
+  const on = statsMedian(true, col);
+  const off = statsMedian(false, col);
+  const fmt = (v) => (col === 1 ? v.toFixed(2) : Math.round(v).toLocaleString("en"));
+  return [name, fmt(on), fmt(off), `${(on / off).toFixed(3)}x`];
+});
+console.log("\n(H) stats on (default) vs stats: false, knitting; medians of 5 interleaved rounds");
+printTable(["measure", "stats on", "stats off", "on / off"], statsRows);

@@ -75,6 +75,13 @@ export const Errors = {
       `Worker exited with code ${exitCode} while this call was in flight${cause ? ` (${cause.message ?? cause})` : ""}; ` +
         "the pool started a replacement. Calls on other workers were not affected; retry this one if it is safe to.",
       cause === undefined ? undefined : { cause }),
+  /** An AbortError, as an aborted AbortSignal's default reason is. */
+  abortedBeforeStart: () =>
+    new DOMException(
+      "The call was aborted (its promise's reject() was called) before a worker started it, so its task never ran. " +
+        "Call reject() only for work you no longer want, or pass a reason to settle the call with it.",
+      "AbortError",
+    ),
   hardTimeout: (ms) =>
     coded(Error, Codes.TASK_TIMEOUT,
       `Task timeout: the call did not settle within its hard deadline of ${ms} ms (hardTimeoutMs). ` +

@@ -49,10 +49,27 @@ async function check() {
   const alsoSum: number = await single.call([3, 4]);
   await single.shutdown();
 
+  // Control: abort-aware tasks, call options, stats.
+  const watchful = task({
+    abortSignal: true,
+    f: async (n: number, { hasAborted, signal, now }) => (hasAborted() || signal.aborted ? -1 : n + now() * 0),
+  });
+  const controlled = createPool({ threads: 1, worker: { hardTimeoutMs: 1000, resourceLimits: { maxOldGenerationSizeMb: 64 } }, stats: true })({ watchful });
+  const pending = controlled.call.watchful(1, { signal: AbortSignal.timeout(100), hardTimeoutMs: 50 });
+  pending.reject?.();
+  const stats = controlled.stats();
+  const waited: number | undefined = stats.waitTime?.percentile(99);
+  const lanes: number = stats.workers.filter((w) => w.thread !== "inliner").length;
+  // @ts-expect-error: a signal must be an AbortSignal
+  controlled.call.watchful(1, { signal: true });
+  // @ts-expect-error: runtime is "thread", "process" or "compiled"
+  createPool({ worker: { runtime: "fiber" } });
+  await controlled.shutdown();
+
   const typed: Pool<{ add: typeof add }> = createPool()({ add });
   await typed.shutdown(10);
   await pool[Symbol.asyncDispose]();
   const { liveRegions }: { liveRegions: number } = referenceStats();
-  return [sum, text, ref, done, doubled, n, wrong, alsoSum, liveRegions];
+  return [sum, text, ref, done, doubled, n, wrong, alsoSum, liveRegions, waited, lanes];
 }
 void check;

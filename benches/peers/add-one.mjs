@@ -16,6 +16,14 @@ export function busy(ms) {
 
 export const addOneTask = task({ f: (x) => x + 1 });
 export const busyTask = task({ f: busy });
+/** Section (H): a call that computes for `us` microseconds (a small real task). */
+export const computeTask = task({
+  f: (us) => {
+    const end = performance.now() + us / 1000;
+    while (performance.now() < end);
+    return us;
+  },
+});
 export const whereTask = task({ f: () => threadId });
 /** Section (D) of benches/pool.bench.mjs: the value back as it came. */
 export const echoTask = task({ f: (x) => x });

@@ -47,6 +47,9 @@ export class CallTable {
   /** handle → what to undo when the call settles (an AbortSignal listener) */
   onSettle = [];
   size = 0;
+  /** Calls settled so far: fulfilled, and rejected (for any reason: thrown, aborted, past a deadline, worker lost). */
+  completed = 0;
+  failed = 0;
 
   /** One more than the highest handle handed out so far. */
   get capacity() {
@@ -103,8 +106,13 @@ export class CallTable {
     const early = (this.flags[handle] & Flag.SETTLED) !== 0;
     this.delete(handle);
     if (early) return;
-    if (ok) resolve(value);
-    else reject(value);
+    if (ok) {
+      this.completed++;
+      resolve(value);
+    } else {
+      this.failed++;
+      reject(value);
+    }
   }
 
   /** Settles the call now but keeps its handle taken (Flag.SETTLED) until settle() or delete() frees it. */
@@ -115,8 +123,13 @@ export class CallTable {
     this.values[handle] = undefined;
     this.transfers[handle] = undefined;
     this.#settled(handle);
-    if (ok) resolve(value);
-    else reject(value);
+    if (ok) {
+      this.completed++;
+      resolve(value);
+    } else {
+      this.failed++;
+      reject(value);
+    }
   }
 
   /** Whether the call already settled (and its handle waits to be freed). */

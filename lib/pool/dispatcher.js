@@ -19,6 +19,11 @@ import { heapPop, heapPush } from "./heap.js";
 import { setLongTimeout } from "../timers.js";
 import { DROPPED } from "../transport/slot-value.js";
 import { deserialize } from "../codec/serialize.js";
+import { hostMicros } from "../transport/call-clock.js";
+import { CallSamples } from "../transport/call-samples.js";
+import { NOT_STARTED } from "../transport/layout.js";
+import { createHistogram } from "node:perf_hooks";
+import { threadId } from "node:worker_threads";
 
 const NO_TRANSFER = Object.freeze([]);
 
@@ -69,6 +74,7 @@ export class Dispatcher {
       maxPayloadBytes: settings.payload.maxPayloadBytes,
       resolveAfterFinishingAll: settings.resolveAfterFinishingAll,
       bootstrap: settings.bootstrap,
+      hostTimeOrigin: performance.timeOrigin,
     };
   }
 
@@ -90,6 +96,8 @@ export class Dispatcher {
       lane: this.#settings.threads + 1,
       held: (handle) => this.#takeHeld(handle),
       settle: (handle, serial, ok, value) => this.#settleDecoded(handle, serial, ok, value),
+      dropped: (handle, serial) => this.#settle(handle, serial, DROPPED),
+      stats: this.#settings.stats,
     });
   }
   #inliner = undefined;
@@ -132,6 +140,7 @@ export class Dispatcher {
     const calls = this.#calls;
     const handle = calls.add(task, flags);
     this.#queue.ensureHandles(calls.capacity);
+    this.#queue.stampSent(handle, this.#sendTime());
     if (calls.size === 1) this.#hooks.keepAlive(true);
     if (flags & Flag.HELD) {
       calls.values[handle] = value;
@@ -147,6 +156,28 @@ export class Dispatcher {
     if (control !== undefined || this.#settings.hardTimeoutMs !== undefined) this.#watch(handle, calls.serials[handle], promise, control);
     return promise;
   }
+
+  /**
+   * When a call is sent (hostMicros), for its wait time and its task timeout.
+   * The clock is read once per 16 calls in one synchronous run of the caller
+   * (a read costs as much as a small call's whole dispatch): calls sent
+   * together share a time, and the next run reads it afresh.
+   */
+  #sendTime() {
+    if (this.#sendTimeUses > 0) {
+      this.#sendTimeUses--;
+      return this.#sendTimeValue;
+    }
+    if (this.#sendTimeUses < 0) queueMicrotask(this.#sendTimeExpires);
+    this.#sendTimeUses = 15;
+    return (this.#sendTimeValue = hostMicros(performance.now()));
+  }
+  #sendTimeValue = 0;
+  /** Calls left to stamp with #sendTimeValue; -1: it expired (the caller's synchronous run ended). */
+  #sendTimeUses = -1;
+  #sendTimeExpires = () => {
+    this.#sendTimeUses = -1;
+  };
 
   // ---- aborting calls: cancellation and hard deadlines ----
 
@@ -372,9 +403,15 @@ export class Dispatcher {
   #settle = (handle, serial, ok, wire, tagged) => {
     const calls = this.#calls;
     if (!calls.live(handle, serial)) return; // a late answer for a call that was settled otherwise
-    if (ok === DROPPED || calls.settledEarly(handle)) {
-      // The worker skipped an aborted call, or answered one settled already: free its handle.
+    if (calls.settledEarly(handle)) {
+      // An answer (or the worker's skip) for a call settled already: free its handle.
       calls.delete(handle);
+      if (calls.size === 0) this.#hooks.keepAlive(false);
+      return;
+    }
+    if (ok === DROPPED) {
+      // The worker skipped a call aborted without a reason before it started.
+      calls.settle(handle, false, Errors.abortedBeforeStart());
       if (calls.size === 0) this.#hooks.keepAlive(false);
       return;
     }
@@ -480,6 +517,53 @@ export class Dispatcher {
     this.#sleepId++;
     this.#bell.stayAwake();
     Atomics.notify(this.#control, H_SEAT); // lets the pending wait finish (its callback does nothing)
+  }
+
+  // ---- stats ----
+
+  /**
+   * pool.stats(): counted from the calls in flight now (queued or running,
+   * by who started them) and from what the lanes recorded (their run and wait
+   * histograms, merged into fresh ones here). A call aborted before it
+   * started is neither queued nor running.
+   */
+  stats() {
+    const calls = this.#calls;
+    const lanes = this.#lanes;
+    const inliner = this.#inliner;
+    const running = new Array(lanes.length + 1).fill(0); // the inliner's is last
+    let queueSize = 0;
+    for (const handle of calls.handles()) {
+      const lane = this.#queue.startedBy(handle, calls.serials[handle]);
+      if (lane !== NOT_STARTED) running[lane - 1]++;
+      else if (!calls.settledEarly(handle)) queueSize++;
+    }
+    const now = performance.now();
+    const on = this.#settings.stats;
+    const runTime = on ? createHistogram() : undefined;
+    const waitTime = on ? createHistogram() : undefined;
+    let busyMs = 0;
+    let openMs = 0;
+    const lane = (thread, threadId, times, openedAt, count) => {
+      if (!on) return { thread, threadId, running: count };
+      const { run, wait, busyMs: busy } = new CallSamples(times.samples).snapshot(times);
+      runTime.add(run);
+      waitTime.add(wait);
+      const open = Math.max(now - openedAt, 1e-3);
+      busyMs += busy;
+      openMs += open;
+      return { thread, threadId, running: count, calls: run.count, utilization: Math.min(1, busy / open) };
+    };
+    const workers = lanes.map((l, i) => lane(i, l.threadId, l.times, l.openedAt, running[i]));
+    if (inliner !== undefined) workers.push(lane("inliner", threadId, inliner.times, inliner.openedAt, running[lanes.length]));
+    return {
+      queueSize,
+      running: running.reduce((a, b) => a + b, 0),
+      completed: calls.completed,
+      failed: calls.failed,
+      ...(on ? { utilization: Math.min(1, busyMs / Math.max(openMs, 1e-3)), runTime, waitTime } : {}),
+      workers,
+    };
   }
 
   // ---- faults and shutdown ----

@@ -10,6 +10,7 @@
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { HELD } from "../transport/slot-value.js";
+import { CallTimes, laneTimes } from "../worker/call-times.js";
 
 export class Inliner {
   #settings;
@@ -19,7 +20,12 @@ export class Inliner {
   #lane;
   #held;
   #settle;
+  #dropped;
   #scheduled = false;
+  /** This lane's run and wait times (pool.stats()), recorded as a worker records its own. */
+  times;
+  openedAt = performance.now();
+  #clock;
 
   /**
    * @param {{ position: "first" | "last", batchSize: number, dispatchThreshold: number }} settings
@@ -27,9 +33,13 @@ export class Inliner {
    *   queue: import("../transport/call-queue.js").CallQueue, seats: import("../transport/doorbell.js").Seats,
    *   functions: (Function | undefined)[], lane: number,
    *   held(handle): [unknown, boolean] | undefined, settle(handle, serial, ok, value): void,
+   *   dropped(handle, serial): void, stats: boolean,
    * }} pool
    */
-  constructor(settings, { queue, seats, functions, lane, held, settle }) {
+  constructor(settings, { queue, seats, functions, lane, held, settle, dropped, stats }) {
+    this.times = stats ? laneTimes() : undefined;
+    this.#clock = new CallTimes(this.times, performance.timeOrigin, queue);
+    this.#dropped = dropped;
     this.#settings = settings;
     this.#queue = queue;
     this.#seats = seats;
@@ -43,18 +53,22 @@ export class Inliner {
   consider() {
     if (this.#scheduled) return;
     const { position, dispatchThreshold } = this.#settings;
-    if (this.#queue.backlog() < dispatchThreshold) return;
-    if (position === "last" && this.#seats.open > 0) return; // an idle worker takes them
+    // With no worker, any waiting call is enough: nobody else would run it.
+    if (this.#queue.backlog() < (this.#seats.threads === 0 ? 1 : dispatchThreshold)) return;
+    if (position === "last" && this.#seats.othersAvailable(this.#lane)) return; // an idle worker, or one between calls, takes them
     this.#scheduled = true;
     setImmediate(this.#runBatch);
   }
 
   #runBatch = () => {
     this.#scheduled = false;
+    // A worker that became idle since takes the calls itself.
+    if (this.#settings.position === "last" && this.#seats.othersAvailable(this.#lane)) return;
     for (let n = 0; n < this.#settings.batchSize; n++) {
       const popped = this.#queue.pop(this.#lane, this.#take, this.#notMine);
-      if (popped !== true) break;
+      if (popped !== true) return;
     }
+    this.consider(); // more may wait: another batch in the next turn (the host may be asleep by then)
   };
 
   /** Leaves calls of tasks the host cannot run. */
@@ -62,11 +76,13 @@ export class Inliner {
 
   #take = (handle, serial, taskIndex, wire, tagged, failure) => {
     if (failure !== undefined) return this.#settle(handle, serial, false, failure);
+    if (this.#queue.aborted(handle, serial)) return this.#dropped(handle, serial);
     if (wire === HELD) {
       const held = this.#held(handle); // the value never left this thread
       if (held === undefined) return;
       [wire, tagged] = held;
     }
+    this.#clock.started(handle);
     let result;
     try {
       result = this.#functions[taskIndex](decode(wire, tagged));
@@ -74,15 +90,22 @@ export class Inliner {
       return this.#finish(handle, serial, false, error);
     }
     if (result !== null && typeof result?.then === "function") {
+      const start = this.#clock.becameAsync();
+      this.#clock.interrupted();
       Promise.resolve(result).then(
-        (value) => this.#finish(handle, serial, true, value),
-        (error) => this.#finish(handle, serial, false, error),
+        (value) => this.#finish(handle, serial, true, value, start),
+        (error) => this.#finish(handle, serial, false, error, start),
       );
     } else this.#finish(handle, serial, true, result);
   };
 
-  /** A result goes through the codec as a worker's would: the same values are refused, the same are copied or moved. */
-  #finish(handle, serial, ok, value) {
+  /**
+   * A result goes through the codec as a worker's would: the same values are
+   * refused, the same are copied or moved. `start`: an async task's.
+   */
+  #finish(handle, serial, ok, value, start) {
+    if (start !== undefined) this.#clock.asyncEnded(handle, start);
+    this.#clock.interrupted(); // each call is timed alone here
     let outcome;
     try {
       const { wire, tagged } = prepare(value, "result");

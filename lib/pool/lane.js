@@ -19,6 +19,7 @@ import { STARTUP_READY, startupIndex } from "../transport/layout.js";
 import { Errors } from "../errors.js";
 import { decode } from "../codec/decode.js";
 import { setLongTimeout } from "../timers.js";
+import { laneTimes } from "../worker/call-times.js";
 
 /** Starts in a row that may die before the worker is ready, and the pauses between them (ms). */
 const STARTUP_ATTEMPTS = 4;
@@ -60,14 +61,18 @@ export class Lane {
    * @param {number} number 1-based, as the worker's seat and the claims table name it
    * @param {object} workerData what every worker of the pool is given
    * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause) }} events
-   * @param {{ startupTimeoutMs: number, workerExecArgv?: string[], resourceLimits?: object, source?: string }} settings
+   * @param {{ startupTimeoutMs: number, workerExecArgv?: string[], resourceLimits?: object, source?: string, stats: boolean }} settings
    * @param {(event: string, detail?: string) => void} log
    */
   constructor(number, workerData, events, settings, log) {
     this.number = number;
     this.results = new SpscRing();
     this.#events = events;
-    this.#workerData = { ...workerData, results: this.results.sab, lane: number };
+    // This lane's share of pool.stats(): its workers (a replacement too)
+    // record into these (worker/call-times.js).
+    this.times = settings.stats ? laneTimes() : undefined;
+    this.openedAt = performance.now();
+    this.#workerData = { ...workerData, results: this.results.sab, lane: number, stats: this.times };
     this.#control = new Int32Array(workerData.control);
     this.#startupTimeoutMs = settings.startupTimeoutMs;
     this.#options = { resourceLimits: settings.resourceLimits, entry: workerEntry(settings.source) };
@@ -92,6 +97,11 @@ export class Lane {
       this.#log("workerExecArgv", `dropped flags workers refuse: ${refused.join(" ")}`);
       return this.#spawn(options);
     }
+  }
+
+  /** The thread id of the lane's current worker (-1 while none runs). */
+  get threadId() {
+    return this.#worker?.threadId ?? -1;
   }
 
   get #ready() {

@@ -63,6 +63,7 @@ function workerStub(names, href) {
   return Object.freeze({
     call: Object.freeze(call),
     shutdown: () => Promise.resolve(),
+    stats: () => ({ queueSize: 0, running: 0, completed: 0, failed: 0, workers: [] }),
     [Symbol.dispose]() {},
     [Symbol.asyncDispose]: () => Promise.resolve(),
   });
@@ -205,6 +206,11 @@ class PoolCore {
     return this.#shutdown;
   }
 
+  /** pool.stats() (see README "Stats"). */
+  stats() {
+    return this.#dispatcher.stats();
+  }
+
   /** The Pool object was collected: close now if idle, else once the last call in flight settles. */
   closeWhenIdle() {
     if (this.#shutdown) return;
@@ -246,6 +252,7 @@ class Pool {
     });
     this.call = Object.freeze(call);
     this.shutdown = (delayMs) => this.#core.shutdown(delayMs);
+    this.stats = () => this.#core.stats();
     this[Symbol.dispose] = () => void this.#core.shutdown();
     this[Symbol.asyncDispose] = () => this.#core.shutdown();
     Object.freeze(this);

@@ -40,8 +40,9 @@ export function task(definition) {
       if (globalThis[kImportingTasks]) return def; // a worker importing this module: it defines, the host calls
       const pool = createPoolLater(options)({ task: def });
       return {
-        call: (arg) => pool.call.task(arg),
+        call: (arg, options) => pool.call.task(arg, options),
         shutdown: (delayMs) => pool.shutdown(delayMs),
+        stats: () => pool.stats(),
         [Symbol.dispose]: () => pool[Symbol.dispose](),
         [Symbol.asyncDispose]: () => pool[Symbol.asyncDispose](),
       };

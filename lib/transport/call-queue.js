@@ -176,6 +176,20 @@ export class CallQueue {
     return Atomics.load(this.#claimsFor(handle), handle * 4 + 2) === serial;
   }
 
+  /**
+   * Host: when call `handle` was sent, in microseconds of the host's
+   * performance.now(), wrapped to int32 (see hostMicros). Published with the
+   * call (the slot's or the port's release).
+   */
+  stampSent(handle, micros) {
+    this.#claimsFor(handle)[handle * 4 + 3] = micros;
+  }
+
+  /** When call `handle` (claimed by this thread) was sent (see stampSent). */
+  sentAt(handle) {
+    return this.#claimsFor(handle)[handle * 4 + 3];
+  }
+
   /** Host: records that `lane` starts call (handle, serial) (a call the host delivers itself). */
   markStarted(handle, serial, lane) {
     this.#claim(handle, serial, lane);

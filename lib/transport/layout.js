@@ -7,7 +7,8 @@
 //             seat per worker (each word on its own 64-byte cache line)
 //   queue     the CallQueue's slots: every call, host → any worker
 //   arena     bytes of serialized calls too large for a slot
-//   claims    four int32 per call handle: which call was started, by whom, and which was aborted (growable)
+//   claims    four int32 per call handle: which call was started, by whom, which was
+//             aborted, and when it was sent (growable)
 //
 // and each worker owns one more, its result ring (worker → host).
 //
@@ -72,7 +73,7 @@ export const RING_SLOTS_AT = 2 * LINE_INTS * 4;
 /** Default size of the arena (payload.payloadMaxByteLength); values above a quarter of it wait on the host. */
 export const ARENA_BYTES = 8 * 1024 * 1024;
 
-// ---- claims (int32 words: four per handle) ----
+// ---- claims (int32 words: four per handle: started serial, lane, aborted serial, sent at) ----
 export const CLAIMS_INITIAL = 16384;
 /** Room for 2^24 calls in flight at once; only the part in use is allocated. */
 export const CLAIMS_MAX = 1 << 26;

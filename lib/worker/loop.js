@@ -63,6 +63,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
     for (;;) {
       if (queue.stopped || suspended) return;
       const outOfCalls = runCalls();
+      runner.times.interrupted();
       runner.flush(); // results held back until the run ends (worker.resolveAfterFinishingAll)
       if (!outOfCalls) return;
       if (runner.outbox.waiting > 0) return schedule(); // the host is draining; try again soon
@@ -149,6 +150,7 @@ export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake
   // ---- a claimed call whose value waits on the host ----
 
   function awaitHeld(handle) {
+    runner.times.interrupted(); // the call starts once delivered
     seats.setWanted(lane, handle);
     seats.move(lane, BUSY, AWAITING);
     bell.ring();

@@ -14,6 +14,7 @@ import { loadTasks } from "./load-tasks.js";
 import { Runner } from "./run.js";
 import { Errors } from "../errors.js";
 import { startLoop } from "./loop.js";
+import { CallTimes } from "./call-times.js";
 
 globalThis[kImportingTasks] = true;
 
@@ -29,6 +30,7 @@ const runner = new Runner(
   () => loop?.asyncSettled(),
   () => loop?.returned(),
   (handle, serial) => queue.aborted(handle, serial),
+  new CallTimes(workerData.stats, workerData.hostTimeOrigin, queue),
 );
 
 // The host's messages: an abort of a call this worker runs (its task's signal

@@ -32,8 +32,10 @@ export class Runner {
    * @param {() => void} asyncSettled called after an async task settled
    * @param {() => void} returned called when a task returned, before its result is sent
    * @param {(handle: number, serial: number) => boolean} aborted whether the host aborted a call
+   * @param {import("./call-times.js").CallTimes} times records how long calls wait and run (pool.stats())
    */
-  constructor(outbox, sent, asyncSettled, returned, aborted) {
+  constructor(outbox, sent, asyncSettled, returned, aborted, times) {
+    this.times = times;
     this.outbox = outbox;
     this.sent = sent;
     this.asyncSettled = asyncSettled;
@@ -54,6 +56,7 @@ export class Runner {
   /** Runs call (handle, serial) of task `index` with the argument `wire` (decoded here). */
   run(handle, serial, index, wire, tagged) {
     if (this.aborted(handle, serial)) return this.dropped(handle, serial);
+    this.times.started(handle);
     let arg;
     try {
       arg = decode(wire, tagged);
@@ -79,10 +82,13 @@ export class Runner {
     }
     if (result !== null && typeof result?.then === "function") {
       this.asyncPending++;
+      const start = this.times.becameAsync();
       this.returned();
-      settleWithTimeout(Promise.resolve(result), timeout).then(
-        (value) => this.#settled(handle, serial, true, value, arg, toolkit),
-        (error) => this.#settled(handle, serial, false, error, arg, toolkit),
+      // The timeout counts from pool.call: time spent waiting for a worker is part of it.
+      const waited = timeout === undefined ? 0 : this.times.waitedMs(handle);
+      settleWithTimeout(Promise.resolve(result), timeout, waited).then(
+        (value) => this.#settled(handle, serial, true, value, arg, toolkit, start),
+        (error) => this.#settled(handle, serial, false, error, arg, toolkit, start),
       );
       return;
     }
@@ -97,8 +103,9 @@ export class Runner {
    * the result leaves, so that whatever the host does on seeing the result
    * already sees this worker available.
    */
-  #settled(handle, serial, ok, value, arg, toolkit) {
+  #settled(handle, serial, ok, value, arg, toolkit, start) {
     if (toolkit !== undefined && this.#toolkits.get(handle) === toolkit) this.#toolkits.delete(handle);
+    this.times.asyncEnded(handle, start);
     this.asyncPending--;
     this.asyncSettled();
     this.#send(handle, serial, ok, value);
@@ -219,8 +226,11 @@ function releaseInput(arg) {
   if (isBufferReference(ref)) ref.release();
 }
 
-/** The task's promise, or the timeout's outcome if it fires first (see validateTimeout). */
-function settleWithTimeout(promise, timeout) {
+/**
+ * The task's promise, or the timeout's outcome if it fires first (see
+ * validateTimeout). The call already `waited` ms of its time before it started.
+ */
+function settleWithTimeout(promise, timeout, waited) {
   const time = timeoutDelay(timeout);
   if (time === undefined) return promise;
   let cancel;
@@ -230,7 +240,7 @@ function settleWithTimeout(promise, timeout) {
       else if (typeof timeout === "object" && timeout.maybe === true) resolve(undefined);
       else if (typeof timeout === "object" && "error" in timeout) reject(timeout.error);
       else reject(Errors.taskTimeout(time));
-    }, time);
+    }, Math.max(0, time - waited));
   });
   return Promise.race([promise, timer]).finally(cancel);
 }
