@@ -64,6 +64,19 @@ export const Errors = {
   notABuffer: (fn, received) =>
     coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects an ArrayBuffer, a SharedArrayBuffer or a view of one; received ${received}.`),
 
+  // ---- knitting/utils (docs/utils.md) ----
+  utilsArgument: (fn, expected, received) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects ${expected}; received ${received}.`),
+  notJsonValue: (why, cause) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT,
+      `jsonToBuffer cannot write this value as JSON (${why}). Pass a value JSON.stringify accepts: no cycles, BigInts, or a bare undefined, function or symbol.`,
+      cause === undefined ? undefined : { cause }),
+  notJsonText: (why, cause) =>
+    coded(SyntaxError, Codes.INVALID_ARGUMENT, `bufferToJson found bytes that are not JSON text (${why}). Pass bytes made by jsonToBuffer, or UTF-8 JSON.`, { cause }),
+  notFloat64Length: (byteLength) =>
+    coded(RangeError, Codes.INVALID_ARGUMENT,
+      `bufferToNumbers reads 64-bit floats, 8 bytes each, but the buffer holds ${byteLength} bytes. Pass bytes made by numbersToBuffer.`),
+
   // ---- pool ----
   poolClosed: () =>
     coded(Error, Codes.POOL_CLOSED, "Pool is shut down: create a new pool with createPool() to make more calls."),

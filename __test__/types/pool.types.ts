@@ -2,6 +2,7 @@
 // line marked @ts-expect-error (an unused expectation is an error too).
 import { createPool, Envelope, task, importTask, isMain, type Pool } from "knitting";
 import { BufferReference, BufferReferenceReturn, referenceStats } from "knitting/unsafe";
+import { bufferToJson, bufferToNumbers, jsonToBuffer, numbersToBuffer, stringToBuffer } from "knitting/utils";
 
 export const add = task({ f: ([a, b]: [number, number]) => a + b });
 export const greet = task({ f: async (name: string) => `hi ${name}` });
@@ -66,10 +67,16 @@ async function check() {
   createPool({ worker: { runtime: "fiber" } });
   await controlled.shutdown();
 
+  // knitting/utils
+  const rows = bufferToJson<{ rows: number[] }>(jsonToBuffer({ rows: [1] })).rows;
+  const floats: Float64Array = bufferToNumbers(numbersToBuffer(new Set([1, 2])));
+  // @ts-expect-error: stringToBuffer takes a string
+  stringToBuffer(42);
+
   const typed: Pool<{ add: typeof add }> = createPool()({ add });
   await typed.shutdown(10);
   await pool[Symbol.asyncDispose]();
   const { liveRegions }: { liveRegions: number } = referenceStats();
-  return [sum, text, ref, done, doubled, n, wrong, alsoSum, liveRegions, waited, lanes];
+  return [sum, text, ref, done, doubled, n, wrong, alsoSum, liveRegions, waited, lanes, rows, floats];
 }
 void check;
