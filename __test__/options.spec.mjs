@@ -96,17 +96,17 @@ test("worker.resolveAfterFinishingAll holds a worker's results until it has no c
   await using pool = createPool({ threads: 1, worker: { resolveAfterFinishingAll: true } })({
     echo: tasks.echo,
     holdUntilReleased: held.holdUntilReleased,
+    busyThenMark: held.busyThenMark,
   });
-  await pool.call.echo(0); // the worker is up
-  let settled = false;
-  const first = pool.call.echo(1).then((value) => ((settled = true), value));
-  const second = pool.call.holdUntilReleased(1);
-  await until(1); // the first call ran; the worker is in the second
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  t.false(settled, "the first result waits for the worker to finish its run of calls");
+  const first = pool.call.holdUntilReleased(1);
+  await until(1); // the worker is busy: the next two calls wait in the queue, in order
+  const echoed = pool.call.echo(1).then((value) => [value, Atomics.load(flags, 2)]);
+  const last = pool.call.busyThenMark([100, 2]);
   Atomics.store(flags, held.RELEASE, 1);
-  t.is(await first, 1);
-  await second;
+  const [value, lastDone] = await echoed;
+  t.is(value, 1);
+  t.is(lastDone, 2, "the echo's result came only after the worker had run the call queued behind it");
+  await Promise.all([first, last]);
 });
 
 test("payload.maxPayloadBytes caps arguments and results with a RangeError; a BufferReference does not count", async (t) => {

@@ -82,30 +82,25 @@ export class Inliner {
       if (held === undefined) return;
       [wire, tagged] = held;
     }
-    this.#clock.started(handle);
+    const start = this.#clock.started(handle);
+    const wait = this.#clock.wait;
     let result;
     try {
       result = this.#functions[taskIndex](decode(wire, tagged));
     } catch (error) {
-      return this.#finish(handle, serial, false, error);
+      return this.#finish(handle, serial, false, error, start, wait);
     }
     if (result !== null && typeof result?.then === "function") {
-      const start = this.#clock.becameAsync();
-      this.#clock.interrupted();
       Promise.resolve(result).then(
-        (value) => this.#finish(handle, serial, true, value, start),
-        (error) => this.#finish(handle, serial, false, error, start),
+        (value) => this.#finish(handle, serial, true, value, start, wait),
+        (error) => this.#finish(handle, serial, false, error, start, wait),
       );
-    } else this.#finish(handle, serial, true, result);
+    } else this.#finish(handle, serial, true, result, start, wait);
   };
 
-  /**
-   * A result goes through the codec as a worker's would: the same values are
-   * refused, the same are copied or moved. `start`: an async task's.
-   */
-  #finish(handle, serial, ok, value, start) {
-    if (start !== undefined) this.#clock.asyncEnded(handle, start);
-    this.#clock.interrupted(); // each call is timed alone here
+  /** A result goes through the codec as a worker's would: the same values are refused, the same are copied or moved. */
+  #finish(handle, serial, ok, value, start, wait) {
+    this.#clock.ended(start, wait, false); // each call is timed on its own here
     let outcome;
     try {
       const { wire, tagged } = prepare(value, "result");

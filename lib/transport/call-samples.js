@@ -10,12 +10,10 @@
 // pairs into the histograms and even again after; the host reads everything,
 // then checks that `seq` is the same even number as before, else reads again.
 // The worker overwrites a pair only after it was recorded (that changes seq).
-// A worker times calls run back to back as a group (worker/call-times.js):
-// `group` is odd while one is open, whose calls' pairs come when it closes;
-// the host waits for that first. The worker's busy time (ms it had a call in
-// progress) is a sum, published with each record (under the same lock).
+// The worker's busy time (ms it had a call in progress) is a sum, published
+// with each record, under the same lock.
 //
-//   int32 [0] written   pairs ever written (wrapping), [1] recorded, [2] seq, [3] group
+//   int32 [0] written   pairs ever written (wrapping), [1] recorded, [2] seq
 //   float64 at byte 32: busy ms
 //   float64 from byte 64: SAMPLES pairs of (wait ns, run ns)
 import { createHistogram } from "node:perf_hooks";
@@ -23,7 +21,6 @@ import { createHistogram } from "node:perf_hooks";
 const WRITTEN = 0;
 const RECORDED = 1;
 const SEQ = 2;
-const GROUP = 3;
 const BUSY_AT = 32;
 const DATA_AT = 64;
 /** Pairs held before they must be recorded. */
@@ -47,11 +44,6 @@ export class CallSamples {
   /** Busy ms not published yet. */
   #busyMs = 0;
 
-  /** Adds to the busy time (published by the next record()). */
-  addBusy(ms) {
-    this.#busyMs += ms;
-  }
-
   /**
    * Worker: takes over the buffer (from the lane's previous worker, if it
    * died). Pairs it left are recorded by this one; if it died while recording
@@ -61,8 +53,6 @@ export class CallSamples {
     const i32 = this.i32;
     this.#written = i32[WRITTEN];
     this.#recorded = Atomics.load(i32, RECORDED);
-    this.#group = Atomics.load(i32, GROUP);
-    if (this.#group & 1) this.groupClosed(); // its calls are lost with the worker that ran them
     if (Atomics.load(i32, SEQ) & 1) {
       this.#recorded = this.#written;
       Atomics.store(i32, RECORDED, this.#written);
@@ -70,17 +60,6 @@ export class CallSamples {
     }
     return this;
   }
-
-  /** A group of calls is being timed: published by the first result that follows (the result ring's release). */
-  groupOpened() {
-    this.i32[GROUP] = this.#group = (this.#group + 1) | 0;
-  }
-
-  /** The group's pairs are written. */
-  groupClosed() {
-    Atomics.store(this.i32, GROUP, (this.#group = (this.#group + 1) | 0));
-  }
-  #group = 0;
 
   /**
    * Adds a call's times (nanoseconds). Plain stores: the result that follows
@@ -94,6 +73,11 @@ export class CallSamples {
     this.f64[at + 1] = runNs;
     this.#written = (w + 1) | 0;
     this.i32[WRITTEN] = this.#written;
+  }
+
+  /** Adds to the busy time (published by the next record()). */
+  addBusy(ms) {
+    this.#busyMs += ms;
   }
 
   /** Records the pairs held here into the histograms, and publishes the busy time. */
@@ -126,17 +110,13 @@ export class CallSamples {
     const i32 = this.i32;
     const f64 = this.f64;
     const giveUpAt = performance.now() + SNAPSHOT_MS;
-    // Calls of an open group have their results out but not their pairs yet.
-    const group = Atomics.load(i32, GROUP);
-    if (group & 1) while (Atomics.load(i32, GROUP) === group && performance.now() < giveUpAt);
     for (;;) {
       const seq = Atomics.load(i32, SEQ);
       if ((seq & 1) === 0) {
         const recorded = Atomics.load(i32, RECORDED);
         const written = Atomics.load(i32, WRITTEN);
         const pending = [];
-        if (((written - recorded) | 0) > SAMPLES) continue; // (cannot happen: the worker records first)
-        for (let r = recorded; r !== written; r = (r + 1) | 0) {
+        for (let r = recorded; r !== written && pending.length < SAMPLES * 2; r = (r + 1) | 0) {
           const at = (r & (SAMPLES - 1)) * 2;
           pending.push(f64[at], f64[at + 1]);
         }

@@ -56,11 +56,13 @@ export class Runner {
   /** Runs call (handle, serial) of task `index` with the argument `wire` (decoded here). */
   run(handle, serial, index, wire, tagged) {
     if (this.aborted(handle, serial)) return this.dropped(handle, serial);
-    this.times.started(handle);
+    const start = this.times.started(handle);
+    const wait = this.times.wait;
     let arg;
     try {
       arg = decode(wire, tagged);
     } catch (error) {
+      this.times.ended(start, wait, true);
       this.post(handle, serial, false, error?.code === undefined ? Errors.corruptPayload(error?.message ?? String(error), error) : error);
       return;
     }
@@ -75,6 +77,7 @@ export class Runner {
       } else result = invokeTask(f, arg);
     } catch (error) {
       if (toolkit !== undefined) this.#toolkits.delete(handle);
+      this.times.ended(start, wait, true);
       this.returned();
       this.post(handle, serial, false, error);
       releaseInput(arg);
@@ -82,17 +85,17 @@ export class Runner {
     }
     if (result !== null && typeof result?.then === "function") {
       this.asyncPending++;
-      const start = this.times.becameAsync();
       this.returned();
       // The timeout counts from pool.call: time spent waiting for a worker is part of it.
       const waited = timeout === undefined ? 0 : this.times.waitedMs(handle);
       settleWithTimeout(Promise.resolve(result), timeout, waited).then(
-        (value) => this.#settled(handle, serial, true, value, arg, toolkit, start),
-        (error) => this.#settled(handle, serial, false, error, arg, toolkit, start),
+        (value) => this.#settled(handle, serial, true, value, arg, toolkit, start, wait),
+        (error) => this.#settled(handle, serial, false, error, arg, toolkit, start, wait),
       );
       return;
     }
     if (toolkit !== undefined) this.#toolkits.delete(handle);
+    this.times.ended(start, wait, true);
     this.returned();
     this.post(handle, serial, true, result);
     releaseInput(arg);
@@ -103,9 +106,9 @@ export class Runner {
    * the result leaves, so that whatever the host does on seeing the result
    * already sees this worker available.
    */
-  #settled(handle, serial, ok, value, arg, toolkit, start) {
+  #settled(handle, serial, ok, value, arg, toolkit, start, wait) {
     if (toolkit !== undefined && this.#toolkits.get(handle) === toolkit) this.#toolkits.delete(handle);
-    this.times.asyncEnded(handle, start);
+    this.times.ended(start, wait, false);
     this.asyncPending--;
     this.asyncSettled();
     this.#send(handle, serial, ok, value);
