@@ -1,7 +1,10 @@
 // Types of `knitting`.
 import type { BufferReference, BufferReferenceReturn } from "./unsafe.js";
 
-/** True only on the host's main thread (false inside pool workers). */
+/**
+ * False only inside this library's pool workers (which re-import task modules);
+ * true on the main thread and in any other thread (your own Workers, test runners').
+ */
 export declare const isMain: boolean;
 
 /**

@@ -7,8 +7,14 @@ import { makePool } from "./fixtures/bare-pool.mjs";
 
 const { echo, add, whereAmI, fail, rejectLater, throwString, sleep, spin } = tasks;
 
-test("isMain is true on the host", (t) => {
+test("isMain is false only inside pool workers: true on the host and in a worker thread of your own", async (t) => {
   t.true(isMain);
+  const { Worker } = await import("node:worker_threads");
+  const own = new Worker('import("knitting").then(({ isMain }) => require("node:worker_threads").parentPort.postMessage(isMain))', { eval: true });
+  t.true(await new Promise((resolve, reject) => own.once("message", resolve).once("error", reject)), "a Worker of your own (a test runner's, say)");
+  await own.terminate();
+  using pool = createPool({ threads: 1 })({ isMainHere: tasks.isMainHere });
+  t.false(await pool.call.isMainHere(), "a pool worker");
 });
 
 test("pool.call.<name> runs the task on a worker thread and resolves with its result", async (t) => {

@@ -22,6 +22,7 @@ export const Codes = Object.freeze({
   INVALID_ARGUMENT: "ERR_KNITTING_INVALID_ARGUMENT",
   UNSUPPORTED_OPTION: "ERR_KNITTING_UNSUPPORTED_OPTION",
   UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
+  NATIVE_UNAVAILABLE: "ERR_KNITTING_NATIVE_UNAVAILABLE",
 });
 
 export const Errors = {
@@ -63,6 +64,22 @@ export const Errors = {
         "Call it on a reference made with new BufferReference(source)."),
   notABuffer: (fn, received) =>
     coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects an ArrayBuffer, a SharedArrayBuffer or a view of one; received ${received}.`),
+
+  // ---- loading the native addon (lib/native.js) ----
+  nativeMissing: (platform, cause) =>
+    coded(Error, Codes.NATIVE_UNAVAILABLE,
+      `knitting has no native binary for ${platform}. Build it from source: install a Rust toolchain (https://rustup.rs), ` +
+        "then run `npm run build` in the knitting package directory. (The cause lists every place that was tried.)",
+      { cause }),
+  nativeNotBuilt: (cause) =>
+    coded(Error, Codes.NATIVE_UNAVAILABLE,
+      "knitting's native addon is not built in this checkout: run `npm run build` (needs a Rust toolchain, https://rustup.rs).",
+      { cause }),
+  nativePermission: (flags, cause) =>
+    coded(Error, Codes.NATIVE_UNAVAILABLE,
+      `knitting cannot load its native addon without Deno permission${flags.length === 1 ? "" : "s"} ${flags.length > 0 ? flags.join(" ") : "to read files, environment variables and load native code"}. ` +
+        "Run with at least: deno run --allow-env --allow-read --allow-ffi ...",
+      { cause }),
 
   // ---- knitting/utils (docs/utils.md) ----
   utilsArgument: (fn, expected, received) =>

@@ -20,6 +20,7 @@ import { Errors } from "../errors.js";
 import { decode } from "../codec/decode.js";
 import { setLongTimeout } from "../timers.js";
 import { laneTimes } from "../worker/call-times.js";
+import { POOL_WORKER_KEY } from "../runtime/is-main.js";
 
 /** Starts in a row that may die before the worker is ready, and the pauses between them (ms). */
 const STARTUP_ATTEMPTS = 4;
@@ -72,7 +73,7 @@ export class Lane {
     // record into these (worker/call-times.js).
     this.times = settings.stats ? laneTimes() : undefined;
     this.openedAt = performance.now();
-    this.#workerData = { ...workerData, results: this.results.sab, lane: number, stats: this.times };
+    this.#workerData = { ...workerData, results: this.results.sab, lane: number, stats: this.times, [POOL_WORKER_KEY]: true };
     this.#control = new Int32Array(workerData.control);
     this.#startupTimeoutMs = settings.startupTimeoutMs;
     this.#options = { resourceLimits: settings.resourceLimits, entry: workerEntry(settings.source) };
