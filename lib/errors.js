@@ -66,10 +66,17 @@ export const Errors = {
     coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects an ArrayBuffer, a SharedArrayBuffer or a view of one; received ${received}.`),
 
   // ---- loading the native addon (lib/native.js) ----
-  nativeMissing: (platform, cause) =>
+  nativeMissing: (platform, shipped, cause) =>
     coded(Error, Codes.NATIVE_UNAVAILABLE,
-      `knitting has no native binary for ${platform}. Build it from source: install a Rust toolchain (https://rustup.rs), ` +
-        "then run `npm run build` in the knitting package directory. (The cause lists every place that was tried.)",
+      `knitting has no native binary for ${platform} (this package ships: ${shipped.length > 0 ? shipped.join(", ") : "none"}). ` +
+        "Build one from source: in a clone of the knitting repository, with a Rust toolchain (https://rustup.rs), run " +
+        "`npm install && npm run build`, then install that checkout (`npm install <path>`) or point NAPI_RS_NATIVE_LIBRARY_PATH " +
+        "at the built native/knitting.<platform>.node. (The cause lists every place that was tried.)",
+      { cause }),
+  nativeBroken: (platform, reason, cause) =>
+    coded(Error, Codes.NATIVE_UNAVAILABLE,
+      `knitting's native binary for ${platform} is there but did not load (${reason}). ` +
+        "Reinstall the package; if that does not help, build it from source (see the README, Supported platforms).",
       { cause }),
   nativeNotBuilt: (cause) =>
     coded(Error, Codes.NATIVE_UNAVAILABLE,

@@ -7,6 +7,7 @@
 // generates): a top-level await here would make every worker's startup
 // asynchronous at this point, and Node 24 aborts the whole process (a V8
 // CHECK) when a worker is terminated in the middle of such an import.
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import process from "node:process";
 import { Errors } from "./errors.js";
@@ -41,5 +42,20 @@ function explain(cause) {
   const loader = errors.find((e) => e?.code === "MODULE_NOT_FOUND" && String(e.message).includes("index.cjs"));
   if (loader !== undefined) return Errors.nativeNotBuilt(cause);
   const libc = process.platform === "linux" ? (process.report?.getReport?.().header?.glibcVersionRuntime ? "-gnu" : "-musl") : "";
-  return Errors.nativeMissing(`${process.platform}-${process.arch}${libc}`, cause);
+  const platform = `${process.platform}-${process.arch}${libc}`;
+  const shipped = shippedBinaries();
+  if (!shipped.includes(platform)) return Errors.nativeMissing(platform, shipped, cause);
+  const reason = errors.map((e) => String(e?.message ?? e)).find((message) => message.includes(`knitting.${platform}.node`)) ?? errors.at(-1)?.message;
+  return Errors.nativeBroken(platform, reason, cause);
+}
+
+/** The platforms this copy of the package has binaries for (knitting.<platform>.node). */
+function shippedBinaries() {
+  try {
+    return readdirSync(new URL("../native/", import.meta.url))
+      .map((name) => /^knitting\.(.+)\.node$/.exec(name)?.[1])
+      .filter((platform) => platform !== undefined);
+  } catch {
+    return [];
+  }
 }
