@@ -18,11 +18,15 @@ export function hasPattern(view, seed = 0) {
 /**
  * Runs the garbage collector and lets finalizers run (Node defers them to a
  * later turn of the event loop) until `done()` holds or `rounds` run out.
+ * After the first rounds it also pauses between them: on a loaded machine
+ * (and on Node 26) the engine's concurrent collector may need wall time, not
+ * only turns, before the finalizers it owes can run.
  */
-export async function collectUntil(done, rounds = 50) {
+export async function collectUntil(done, rounds = 60) {
   for (let i = 0; i < rounds && !done(); i++) {
     globalThis.gc();
     await nextTurn();
+    if (i >= 20) await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return done();
 }

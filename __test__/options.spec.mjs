@@ -90,7 +90,7 @@ test("a worker.bootstrap that throws fails the calls with a message naming it", 
   t.regex(error.message, /no database here/);
 });
 
-test("worker.resolveAfterFinishingAll holds a worker's results until it has no call left", async (t) => {
+test.serial("worker.resolveAfterFinishingAll holds a worker's results until it has no call left", async (t) => {
   t.timeout(30_000);
   flags.fill(0);
   await using pool = createPool({ threads: 1, worker: { resolveAfterFinishingAll: true } })({
@@ -137,7 +137,7 @@ test("the inliner lane: threads: 0 runs every call on the host thread", async (t
   });
 });
 
-test("the inliner lane: 'last' leaves calls to an idle worker, 'first' helps while workers are busy", async (t) => {
+test.serial("the inliner lane: 'last' leaves calls to an idle worker, 'first' helps while workers are busy", async (t) => {
   t.timeout(30_000);
   flags.fill(0);
   {

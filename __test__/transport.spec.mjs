@@ -2,6 +2,8 @@
 // call queue under contention (every call claimed exactly once), the result
 // ring (every item, in order), the outbox's backlog and the payload arena.
 import test from "ava";
+import { CallSamples } from "../lib/transport/call-samples.js";
+import { laneTimes } from "../lib/worker/call-times.js";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
 import { CallQueue, Payload } from "../lib/transport/call-queue.js";
@@ -157,4 +159,36 @@ test("the queue keeps serialized values in the slot or the arena, and held value
   t.is(typeof got[2][3], "symbol", "a HELD marker: the value waits on the host");
   t.deepEqual([queue.startedBy(0, 10), queue.startedBy(1, 11), queue.startedBy(2, 12)], [3, 3, 3]);
   t.is(queue.startedBy(0, 9), 0, "an entry names only the call with its serial");
+});
+
+test("call samples: histograms plus pending pairs count every call once, also across a worker that died mid-record", (t) => {
+  const times = laneTimes();
+  const host = new CallSamples(times.samples);
+  const counts = () => {
+    const { run, wait } = host.snapshot(times);
+    return [run.count, wait.count, run.max, wait.max];
+  };
+  const first = new CallSamples(times.samples).open(times.runTime, times.waitTime);
+  let calls = 0;
+  const add = (samples) => {
+    calls++;
+    samples.add(calls, 1000 + calls, times.runTime, times.waitTime); // small values: histograms keep them exact
+  };
+  for (let i = 0; i < 700; i++) add(first); // more than the buffer holds: it recorded once on the way
+  t.true(times.runTime.count > 0 && times.runTime.count < 700);
+  t.deepEqual(counts(), [700, 700, 1700, 700]);
+  first.record(times.runTime, times.waitTime);
+  t.deepEqual(counts(), [700, 700, 1700, 700], "recording moves pairs, it does not add them");
+  add(first);
+  add(first);
+  // The worker dies between the two records of pair 700 (its wait is in, its run is not).
+  times.waitTime.record(701);
+  const second = new CallSamples(times.samples).open(times.runTime, times.waitTime);
+  t.is(times.runTime.count, times.waitTime.count, "the next worker evens the histograms out");
+  t.deepEqual(counts(), [702, 702, 1702, 702]);
+  for (let i = 0; i < 10; i++) add(second);
+  t.deepEqual(counts(), [712, 712, 1712, 712]);
+  second.record(times.runTime, times.waitTime);
+  t.deepEqual(counts(), [712, 712, 1712, 712]);
+  t.is(times.runTime.min, 1001);
 });

@@ -3,61 +3,62 @@
 // only writes each call's (wait, run) pair here before its result leaves, and
 // records the pairs into the histograms when it stops taking calls (or when
 // this buffer is full). pool.stats() on the host reads the histograms and the
-// pairs still here, consistently: a caller holding its result finds its call
-// counted, exactly once.
+// pairs still here: a caller holding its result finds its call counted,
+// exactly once.
 //
-// Consistency is a sequence lock: the worker makes `seq` odd while it moves
-// pairs into the histograms and even again after; the host reads everything,
-// then checks that `seq` is the same even number as before, else reads again.
-// The worker overwrites a pair only after it was recorded (that changes seq).
-// The worker's busy time (ms it had a call in progress) is a sum, published
-// with each record, under the same lock.
+// No lock. Pairs are numbered from 0 for the lane's whole life and recorded in
+// that order, so a histogram's own count says which pairs it holds: pairs
+// 0 .. count-1 are in it, pairs count .. written-1 are here. The host reads
+// `written`, copies each histogram (one atomic step each), then reads the
+// pairs the copies lack. A slot is reused only for the pair SAMPLES later, and
+// only once its pair is recorded; the host reads `written` again afterwards
+// and retries if a slot it read may have been reused meanwhile. A worker that
+// dies mid-record leaves the histograms a pair apart at most; the next worker
+// of the lane evens them out and goes on from there, so nothing is lost or
+// counted twice, whenever a worker stops.
 //
-//   int32 [0] written   pairs ever written (wrapping), [1] recorded, [2] seq
-//   float64 at byte 32: busy ms
+// The worker's busy time (how long it had a call in progress) is a sum of
+// microseconds, added atomically each time the worker records.
+//
+//   int32 [0]  written: pairs ever written (wrapping)
+//   int64 at byte 8: busy µs
 //   float64 from byte 64: SAMPLES pairs of (wait ns, run ns)
 import { createHistogram } from "node:perf_hooks";
 
 const WRITTEN = 0;
-const RECORDED = 1;
-const SEQ = 2;
-const BUSY_AT = 32;
+const BUSY_AT = 8;
 const DATA_AT = 64;
-/** Pairs held before they must be recorded. */
+/** Pairs held before they must be recorded (a power of two). */
 export const SAMPLES = 512;
-/** Host: how long a snapshot is retried before it settles for the histograms alone (a worker stopped mid-record). */
-const SNAPSHOT_MS = 5;
+/** Host: reads retried while the worker keeps reusing slots under it. */
+const SNAPSHOT_ATTEMPTS = 4;
 
 export class CallSamples {
   /** @param {SharedArrayBuffer} [sab] the host's (a worker opens it); omitted: a new one */
   constructor(sab) {
     this.sab = sab ?? new SharedArrayBuffer(DATA_AT + SAMPLES * 16);
-    this.i32 = new Int32Array(this.sab, 0, DATA_AT / 4);
+    this.i32 = new Int32Array(this.sab, 0, 2);
+    this.busyMicros = new BigInt64Array(this.sab, BUSY_AT, 1);
     this.f64 = new Float64Array(this.sab, DATA_AT, SAMPLES * 2);
-    this.busy = new Float64Array(this.sab, BUSY_AT, 1);
   }
 
   // ---- worker side ----
 
   #written = 0;
+  /** Pairs recorded into both histograms (wrapping, as `written`). */
   #recorded = 0;
   /** Busy ms not published yet. */
   #busyMs = 0;
 
   /**
-   * Worker: takes over the buffer (from the lane's previous worker, if it
-   * died). Pairs it left are recorded by this one; if it died while recording
-   * them, they are dropped (some may be in the histograms already).
+   * Worker: takes over the buffer, from the lane's previous worker if there
+   * was one. If that worker died between a pair's two records, the run of
+   * that pair is recorded now; pairs it left unrecorded are recorded by this one.
    */
-  open() {
-    const i32 = this.i32;
-    this.#written = i32[WRITTEN];
-    this.#recorded = Atomics.load(i32, RECORDED);
-    if (Atomics.load(i32, SEQ) & 1) {
-      this.#recorded = this.#written;
-      Atomics.store(i32, RECORDED, this.#written);
-      Atomics.add(i32, SEQ, 1);
-    }
+  open(runTime, waitTime) {
+    this.#written = this.i32[WRITTEN];
+    if (waitTime.count > runTime.count) runTime.record(this.f64[(runTime.count % SAMPLES) * 2 + 1]);
+    this.#recorded = runTime.count | 0;
     return this;
   }
 
@@ -80,68 +81,57 @@ export class CallSamples {
     this.#busyMs += ms;
   }
 
-  /** Records the pairs held here into the histograms, and publishes the busy time. */
+  /** Records the pairs held here into the histograms (wait, then run, pair by pair), and publishes the busy time. */
   record(runTime, waitTime) {
     const end = this.#written;
-    let r = this.#recorded;
-    if (r === end && this.#busyMs === 0) return;
-    const i32 = this.i32;
     const f64 = this.f64;
-    Atomics.add(i32, SEQ, 1); // odd: recording
-    this.busy[0] += this.#busyMs;
-    this.#busyMs = 0;
-    for (; r !== end; r = (r + 1) | 0) {
+    for (let r = this.#recorded; r !== end; r = (r + 1) | 0) {
       const at = (r & (SAMPLES - 1)) * 2;
       waitTime.record(f64[at]);
       runTime.record(f64[at + 1]);
     }
     this.#recorded = end;
-    Atomics.store(i32, RECORDED, end);
-    Atomics.add(i32, SEQ, 1); // even: done
+    if (this.#busyMs >= 0.001) {
+      const micros = Math.floor(this.#busyMs * 1000);
+      this.#busyMs -= micros / 1000;
+      Atomics.add(this.busyMicros, 0, BigInt(micros));
+    }
   }
 
   // ---- host side ----
 
   /**
-   * Host: everything the lane measured: fresh histograms of what its `times`
-   * histograms hold and the pairs not recorded into them yet, and its busy ms.
+   * Host: everything the lane measured: fresh histograms holding what its
+   * `times` histograms hold plus the pairs not recorded into them yet, and
+   * its busy ms.
    */
   snapshot(times) {
     const i32 = this.i32;
     const f64 = this.f64;
-    const giveUpAt = performance.now() + SNAPSHOT_MS;
-    for (;;) {
-      const seq = Atomics.load(i32, SEQ);
-      if ((seq & 1) === 0) {
-        const recorded = Atomics.load(i32, RECORDED);
-        const written = Atomics.load(i32, WRITTEN);
-        const pending = [];
-        for (let r = recorded; r !== written && pending.length < SAMPLES * 2; r = (r + 1) | 0) {
-          const at = (r & (SAMPLES - 1)) * 2;
-          pending.push(f64[at], f64[at + 1]);
-        }
-        const run = createHistogram();
-        const wait = createHistogram();
-        run.add(times.runTime);
-        wait.add(times.waitTime);
-        const busyMs = this.busy[0];
-        if (Atomics.load(i32, SEQ) === seq) {
-          for (let i = 0; i < pending.length; i += 2) {
-            wait.record(pending[i]);
-            run.record(pending[i + 1]);
-          }
-          return { run, wait, busyMs };
-        }
-      }
-      // The worker was recording: read again (a worker stopped mid-record
-      // leaves only its histograms to read).
-      if (performance.now() > giveUpAt) {
-        const run = createHistogram();
-        const wait = createHistogram();
-        run.add(times.runTime);
-        wait.add(times.waitTime);
-        return { run, wait, busyMs: this.busy[0] };
-      }
+    for (let attempt = 1; ; attempt++) {
+      const written = Atomics.load(i32, WRITTEN);
+      const run = createHistogram();
+      const wait = createHistogram();
+      run.add(times.runTime);
+      wait.add(times.waitTime);
+      // Pairs run.count .. written-1 are not in `run` (and wait.count .. in `wait`).
+      const fromRun = run.count | 0;
+      const fromWait = wait.count | 0;
+      const runs = this.#pending(fromRun, written, 1);
+      const waits = this.#pending(fromWait, written, 0);
+      const reused = ((Atomics.load(i32, WRITTEN) - Math.min(fromRun, fromWait)) | 0) > SAMPLES;
+      if (reused && attempt < SNAPSHOT_ATTEMPTS) continue;
+      for (const ns of runs) run.record(ns);
+      for (const ns of waits) wait.record(ns);
+      return { run, wait, busyMs: Number(Atomics.load(this.busyMicros, 0)) / 1000 };
     }
+  }
+
+  /** The values at `offset` (0 wait, 1 run) of pairs from .. to-1 (none if `from` is past `to`). */
+  #pending(from, to, offset) {
+    const values = [];
+    const count = (to - from) | 0;
+    for (let i = 0; i < count && i < SAMPLES; i++) values.push(this.f64[(((from + i) | 0) & (SAMPLES - 1)) * 2 + offset]);
+    return values;
   }
 }

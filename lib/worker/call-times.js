@@ -49,7 +49,7 @@ export class CallTimes {
    */
   constructor(times, hostTimeOrigin, queue) {
     this.#times = times;
-    this.#samples = times === undefined ? undefined : new CallSamples(times.samples).open();
+    this.#samples = times === undefined ? undefined : new CallSamples(times.samples).open(times.runTime, times.waitTime);
     this.#micros = workerMicros(hostTimeOrigin);
     this.#queue = queue;
   }
