@@ -1,5 +1,5 @@
 // Types of `knitting`.
-import type { BufferReference, BufferReferenceReturn } from "./unsafe.js";
+import type { BufferReference, BufferReferenceReturn } from "./unsafe.d.ts";
 
 /**
  * False only inside this library's pool workers (which re-import task modules);
@@ -145,7 +145,7 @@ export interface PoolOptions {
   debug?: boolean | { host?: boolean; globals?: boolean; signals?: boolean; imports?: boolean; lifecycle?: boolean };
   /** A worker entry module to use instead of the library's own (a URL or a path). */
   source?: string;
-  /** Time calls for pool.stats() (default true; false keeps the counts and drops the timing). */
+  /** Time calls for pool.stats() (default true on Node, false on Deno and Bun, which cannot; false keeps the counts and drops the timing). */
   stats?: boolean;
 }
 

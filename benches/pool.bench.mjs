@@ -16,9 +16,9 @@ import { createPool } from "knitting";
 import { addOneTask, busyTask, computeTask, echoTask, whereTask } from "./peers/add-one.mjs";
 import { createRawPool } from "./peers/raw-pool.mjs";
 import { printEnvironment, printTable } from "./report.mjs";
+import { throughput } from "./measure.mjs";
 
 const workerFile = new URL("./peers/add-one.mjs", import.meta.url).href;
-const N = 100_000;
 
 // Each contender: run(x) → x + 1 on a worker; busy(ms) keeps a worker busy for ms.
 const peers = {
@@ -41,20 +41,6 @@ const peers = {
     return { ...pool, busy: (ms) => pool.run(ms, "busy") };
   },
 };
-
-/** Median calls/s over 5 rounds of N calls in flight, after one warm-up round. */
-async function throughput(pool) {
-  const rates = [];
-  for (let round = 0; round < 6; round++) {
-    const start = performance.now();
-    const results = await Promise.all(Array.from({ length: N }, (_, i) => pool.run(i)));
-    const seconds = (performance.now() - start) / 1000;
-    if (results[N - 1] !== N) throw new Error("wrong result");
-    if (round > 0) rates.push(N / seconds);
-  }
-  rates.sort((a, b) => a - b);
-  return rates[rates.length >> 1];
-}
 
 async function sequential(pool) {
   for (let i = 0; i < 200; i++) await pool.run(i);

@@ -2,14 +2,16 @@
 // package, checks that the tarball holds what users need and nothing else,
 // installs it into a scratch copy of ./project together with vitest, ava and
 // typescript (the versions this repository pins), then runs there:
-// tsc --noEmit under nodenext and bundler resolution, vitest in each of its
-// four pools, and ava (files in parallel, each in its own worker thread).
+// tsc --noEmit under nodenext and bundler resolution, deno check, vitest in
+// each of its four pools, and ava (files in parallel, each in its own worker
+// thread).
 // Run by `npm test`; alone: `node __test__/consumer/run.mjs` after `npm run build`.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runtimes } from "../runtimes/install.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "knitting-consumer-"));
@@ -29,7 +31,7 @@ const REQUIRED = ["package.json", "README.md", "LICENSE", "index.d.ts", "unsafe.
 
 function run(command, args, cwd, options = {}) {
   console.log(`\n$ ${[command, ...args].join(" ")}`);
-  return execFileSync(command, args, { cwd, stdio: options.capture ? ["ignore", "pipe", "inherit"] : "inherit", encoding: "utf8", env: { ...process.env, ...options.env } });
+  return execFileSync(command, args, { cwd, stdio: options.capture ? ["ignore", "pipe", "inherit"] : "inherit", encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...options.env } });
 }
 
 function fail(message) {
@@ -56,11 +58,12 @@ run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--save-de
 const bin = (name) => join(project, "node_modules", ".bin", name);
 try {
   for (const resolution of ["nodenext", "bundler"]) run(bin("tsc"), ["-p", `tsconfig.${resolution}.json`], project);
+  run(runtimes().deno, ["check", "src/types.ts", "src/tasks.ts", "test/vitest"], project, { env: { NO_COLOR: "1" } });
   for (const pool of ["forks", "threads", "vmThreads", "vmForks"]) run(bin("vitest"), ["run", `--pool=${pool}`, "test/vitest"], project);
   run(bin("ava"), [], project);
 } catch (error) {
   fail(`${error.message.split("\n")[0]}`);
 }
 
-rmSync(scratch, { recursive: true, force: true });
+if (process.env.KEEP_SCRATCH) console.log(scratch); else rmSync(scratch, { recursive: true, force: true });
 console.log("\nconsumer test passed");

@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import { Envelope } from "../envelope.js";
 import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
-import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE } from "./encode.js";
+import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, TYPED_ARRAYS } from "./encode.js";
 
 const { isArray } = Array;
 const { getPrototypeOf, keys: objectKeys, defineProperty } = Object;
@@ -62,6 +62,8 @@ function reviveNode(kind, node) {
       return new Envelope(node.h, revive(node.p));
     case REFERENCE:
       return new BufferReference(node.b);
+    case VIEW:
+      return node.t === "Buffer" ? Buffer.from(node.b) : new (TYPED_ARRAYS.get(node.t))(node.b);
     default:
       throw Errors.corruptPayload(`unknown payload tag ${String(kind)}`);
   }

@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { Errors } from "../errors.js";
 import { BufferReferenceReturn } from "../buffer-reference/buffer-reference.js";
 import { ARENA_BYTES } from "../transport/layout.js";
+import { runtime, sharesHistograms } from "../runtime/runtime.js";
 
 const returnModes = Object.values(BufferReferenceReturn);
 const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
@@ -122,7 +123,16 @@ export function validatePoolOptions(options = {}) {
     abortSignalCapacity: read(options, "abortSignalCapacity", 258, (n) => checkInteger(n, 'createPool option "abortSignalCapacity"', 1)),
     debug: debugOption(options.debug),
     source: read(options, "source", undefined, (source) => checkString(source, 'createPool option "source"')),
-    stats: read(options, "stats", true, (on) => checkBoolean(on, 'createPool option "stats"')),
+    stats: read(options, "stats", sharesHistograms, (on) => {
+      checkBoolean(on, 'createPool option "stats"');
+      if (on && !sharesHistograms) {
+        throw Errors.unsupportedOption(
+          "stats: true",
+          `call timing needs node:perf_hooks histograms shared with worker threads, which ${runtime} does not support; pool.stats() keeps its counts without timing (leave stats unset, or false)`,
+        );
+      }
+      return on;
+    }),
   };
 }
 

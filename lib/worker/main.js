@@ -15,6 +15,7 @@ import { Runner } from "./run.js";
 import { Errors } from "../errors.js";
 import { startLoop } from "./loop.js";
 import { CallTimes } from "./call-times.js";
+import { runtime } from "../runtime/runtime.js";
 
 globalThis[kImportingTasks] = true;
 
@@ -59,7 +60,7 @@ async function runBootstrap() {
   const fn = module[bootstrap.name];
   if (typeof fn !== "function") throw Errors.bootstrapFailed(bootstrap, `it has no function export "${bootstrap.name}"`);
   try {
-    await fn(bootstrap.data, { thread: lane - 1, totalNumberOfThread: threads, runtime: "node" });
+    await fn(bootstrap.data, { thread: lane - 1, totalNumberOfThread: threads, runtime });
   } catch (cause) {
     throw Errors.bootstrapFailed(bootstrap, `it threw: ${cause?.message ?? cause}`, cause);
   }
