@@ -7,6 +7,7 @@
 pub mod copy_engine;
 pub mod errors;
 pub mod registry;
+pub mod shared_memory;
 
 // The napi-rs registration that makes these items reachable is compiled out of
 // unit-test builds.
