@@ -23,6 +23,7 @@ export const Codes = Object.freeze({
   UNSUPPORTED_OPTION: "ERR_KNITTING_UNSUPPORTED_OPTION",
   UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
   NATIVE_UNAVAILABLE: "ERR_KNITTING_NATIVE_UNAVAILABLE",
+  SHARED_MEMORY: "ERR_KNITTING_SHARED_MEMORY",
 });
 
 export const Errors = {
@@ -87,6 +88,17 @@ export const Errors = {
       `knitting cannot load its native addon without Deno permission${flags.length === 1 ? "" : "s"} ${flags.length > 0 ? flags.join(" ") : "to read files, environment variables and load native code"}. ` +
         "Run with at least: deno run --allow-env --allow-read --allow-ffi ...",
       { cause }),
+
+  // ---- knitting/shared-memory ----
+  sharedMemoryFailed: (what, cause) =>
+    coded(Error, Codes.SHARED_MEMORY, `Could not ${what}: ${cause?.message ?? cause}. Check the name (create refuses one that exists, open needs one that does) and the descriptor.`, { cause }),
+  sharedMemoryClosed: () =>
+    coded(Error, Codes.RELEASED, "This ProcessSharedBuffer's mapping was closed: its views read as length 0. Map it again with ProcessSharedBuffer.fromMetadata() if you still need it."),
+  closedSharedMemoryPayload: (at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD, `Unsupported payload: the ProcessSharedBuffer at ${at} was closed; send one whose mapping is open.`),
+  sharedMemoryArgument: (what, expected, received) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT, `${what} expects ${expected}; received ${received}.`),
+  sharedMemoryRange: (detail) => coded(RangeError, Codes.INVALID_ARGUMENT, `ProcessSharedBuffer: ${detail}.`),
 
   // ---- knitting/utils (docs/utils.md) ----
   utilsArgument: (fn, expected, received) =>

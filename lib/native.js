@@ -19,7 +19,19 @@ try {
   throw explain(cause);
 }
 
-export const { NativeBufferReference, addressOf, copyInto, copyParallelThreshold, referenceStats, setCopyParallelThreshold } = native;
+export const {
+  NativeBufferReference,
+  NativeSharedMemory,
+  addressOf,
+  copyInto,
+  copyParallelThreshold,
+  referenceStats,
+  releaseSharedMemory,
+  retainSharedMemory,
+  setCopyParallelThreshold,
+  sharedMemoryStats,
+  unlinkSharedMemory,
+} = native;
 
 /** Every error in `error`'s cause chain (the loader chains one per place it tried). */
 function chain(error) {

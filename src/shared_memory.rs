@@ -295,20 +295,21 @@ impl SharedRegistry {
       .unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
-  /// Registers a new mapping with one open handle; returns its id.
-  pub fn insert(&self, mapping: Mapping) -> u64 {
+  /// Registers a new mapping with one open handle; returns its id and the mapping.
+  pub fn insert(&self, mapping: Mapping) -> (u64, Arc<Mapping>) {
+    let mapping = Arc::new(mapping);
     let mut state = self.lock();
     state.next_id += 1;
     let id = state.next_id;
     state.entries.insert(
       id,
       Entry {
-        mapping: Arc::new(mapping),
+        mapping: mapping.clone(),
         handles: 1,
         aliases: 0,
       },
     );
-    id
+    (id, mapping)
   }
 
   /// Opens another handle on mapping `id` (another isolate received it).
@@ -318,6 +319,17 @@ impl SharedRegistry {
     let entry = state.entries.get_mut(&id).filter(|e| e.handles > 0)?;
     entry.handles += 1;
     Some(entry.mapping.clone())
+  }
+
+  /// Mapping `id` for a handle already counted (one `open` made in transit,
+  /// now taken over by the receiving isolate). `None` once no handle is open.
+  pub fn adopt(&self, id: u64) -> Option<Arc<Mapping>> {
+    let state = self.lock();
+    state
+      .entries
+      .get(&id)
+      .filter(|e| e.handles > 0)
+      .map(|e| e.mapping.clone())
   }
 
   /// Counts a new alias of mapping `id`; returns the mapping, or `None` if no handle is open.
@@ -479,7 +491,8 @@ mod tests {
   #[test]
   fn a_mapping_is_unmapped_only_when_every_handle_closed_and_every_alias_is_proven_detached() {
     let registry = SharedRegistry::new();
-    let id = registry.insert(Mapping::create_anonymous(64).unwrap());
+    let (id, mapping) = registry.insert(Mapping::create_anonymous(64).unwrap());
+    drop(mapping);
     let other = registry
       .open(id)
       .expect("a second handle (another isolate)");

@@ -22,12 +22,12 @@ const SHIPPED = [
   /^package\.json$/,
   /^README\.md$/,
   /^LICENSE$/,
-  /^(index|unsafe|utils)\.d\.ts$/,
+  /^(index|unsafe|utils|shared-memory)\.d\.ts$/,
   /^lib\/[\w/-]+\.js$/,
   /^native\/index\.cjs$/,
   /^native\/knitting\.[\w-]+\.node$/,
 ];
-const REQUIRED = ["package.json", "README.md", "LICENSE", "index.d.ts", "unsafe.d.ts", "utils.d.ts", "lib/index.js", "lib/unsafe.js", "lib/utils.js", "native/index.cjs"];
+const REQUIRED = ["package.json", "README.md", "LICENSE", "index.d.ts", "unsafe.d.ts", "utils.d.ts", "shared-memory.d.ts", "lib/index.js", "lib/unsafe.js", "lib/utils.js", "lib/shared-memory.js", "native/index.cjs"];
 
 function run(command, args, cwd, options = {}) {
   console.log(`\n$ ${[command, ...args].join(" ")}`);

@@ -60,3 +60,6 @@ export const plusOneInPlace = task({
     return ref;
   },
 });
+
+/** Adds `by` to Int32 slot 0 of a ProcessSharedBuffer with Atomics. */
+export const bumpShared = task({ f: ({ psb, by }) => Atomics.add(psb.view(Int32Array), 0, by) + by });

@@ -15,6 +15,7 @@ import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { createPool, isMain } from "knitting";
 import { BufferReference, BufferReferenceReturn, addressOf, referenceStats } from "knitting/unsafe";
+import { ProcessSharedBuffer, sharedMemoryStats } from "knitting/shared-memory";
 import * as tasks from "./conformance-tasks.mjs";
 
 const runtime = typeof globalThis.Deno !== "undefined" ? `deno ${globalThis.Deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`;
@@ -125,6 +126,20 @@ for (const mode of [BufferReferenceReturn.Copy, BufferReferenceReturn.Borrow]) {
   });
 }
 const zeroCopy = {};
+
+test("a ProcessSharedBuffer is the same memory in every worker; closing detaches its views", async () => {
+  const before = sharedMemoryStats();
+  {
+    await using pool = createPool({ threads: 2 })(tasks);
+    const psb = ProcessSharedBuffer.create(64);
+    await Promise.all(Array.from({ length: 40 }, () => pool.call.bumpShared({ psb, by: 1 })));
+    assert.equal(Atomics.load(psb.view(Int32Array), 0), 40);
+    const view = psb.bytes();
+    psb.descriptor.mapping.close();
+    assert.equal(view.length, 0);
+  }
+  assert.deepEqual(sharedMemoryStats(), before);
+});
 
 test("no reference outlives its release or its collection (leak check)", async () => {
   const before = referenceStats();

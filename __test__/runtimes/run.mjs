@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { examples, seedExamples } from "../fixtures/examples-expected.mjs";
+import { denoExtraFlags, examples, seedExamples } from "../fixtures/examples-expected.mjs";
 import { DENO_FLAGS, runtimes } from "./install.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -51,7 +51,8 @@ function examplesRun(command, args) {
   const all = { ...examples, ...seedExamples };
   const failures = [];
   for (const [file, expected] of Object.entries(all)) {
-    const { output } = run(command, [...args, file], { cwd: examplesDir, quiet: true });
+    const extra = command === bin.deno ? (denoExtraFlags[file] ?? []) : [];
+    const { output } = run(command, [...args, ...extra, file], { cwd: examplesDir, quiet: true });
     if (output !== expected) failures.push(`${file}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(output.slice(0, 2000))}`);
   }
   for (const failure of failures) console.log(`example failed: ${failure}`);

@@ -7,7 +7,8 @@ import { Buffer } from "node:buffer";
 import { Envelope } from "../envelope.js";
 import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
-import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, TYPED_ARRAYS } from "./encode.js";
+import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, TYPED_ARRAYS } from "./encode.js";
+import { receiveShared } from "../shared-memory/process-shared-buffer.js";
 
 const { isArray } = Array;
 const { getPrototypeOf, keys: objectKeys, defineProperty } = Object;
@@ -62,6 +63,8 @@ function reviveNode(kind, node) {
       return new Envelope(node.h, revive(node.p));
     case REFERENCE:
       return new BufferReference(node.b);
+    case SHARED_MEMORY:
+      return receiveShared(node);
     case VIEW:
       return node.t === "Buffer" ? Buffer.from(node.b) : new (TYPED_ARRAYS.get(node.t))(node.b);
     default:

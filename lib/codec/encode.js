@@ -20,6 +20,7 @@ import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
 import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
+import { isProcessSharedBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
 import { copyInto } from "../native.js";
 import { runtime } from "../runtime/runtime.js";
 import {
@@ -36,6 +37,7 @@ export const BUFFER = 2; //    { v: Uint8Array with exactly the Buffer's bytes }
 export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, k?: code wire }
 export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE node }
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
+export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
 export const VIEW = 6; //      { t: typed array class name or "Buffer", b: ArrayBuffer moved in the transfer list }
 
 /**
@@ -104,11 +106,23 @@ export function encode(value, transferList, label = "arg") {
     const wire = encodeValue(value, walk);
     return { wire, tagged: walk.tagged, shared: walk.shared, json: walk.json && !walk.tagged, copied: walk.copied };
   } catch (error) {
+    // Handles opened for shared memory in this value travel nowhere.
+    for (const node of walk.inTransit ?? []) unsendShared(node);
     if (error instanceof Rejection) throw error.make(formatPath(label, error.path));
     throw error;
   } finally {
+    walk.inTransit = undefined;
     release(walk);
   }
+}
+
+/** A ProcessSharedBuffer: its mapping's id and range (a handle travels with the message). */
+function sharedMemoryNode(psb, walk) {
+  const node = sendShared(psb);
+  if (node === undefined) throw new Rejection((at) => Errors.closedSharedMemoryPayload(at));
+  (walk.inTransit ??= []).push(node);
+  walk.tagged = true;
+  return { [TAG]: SHARED_MEMORY, ...node };
 }
 
 /** Takes the bytes of a validated reference (leaving it released) for the transfer list. */
@@ -159,6 +173,8 @@ class Walk {
   inheritedKeys = false;
   /** The caller's transfer list (engine copies are moved with it). */
   transfer = null;
+  /** SHARED_MEMORY nodes of this value: each holds a handle opened for the message. */
+  inTransit = undefined;
 }
 let spare = null;
 function acquire() {
@@ -269,6 +285,7 @@ function encodeObject(object, walk) {
   }
   if (isEnvelope(object)) return envelopeNode(object, walk, false);
   if (isBufferReference(object)) throw new Rejection((at) => Errors.nestedBufferReference(at));
+  if (isProcessSharedBuffer(object)) return sharedMemoryNode(object, walk);
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
   throw unsupported(object);
 }

@@ -8,6 +8,7 @@
 // A task the host cannot run (one from importTask, which only workers import)
 // is left to the workers.
 import { decode } from "../codec/decode.js";
+import { closeAdopted, collectAdopted } from "../shared-memory/process-shared-buffer.js";
 import { prepare } from "../codec/prepare.js";
 import { HELD } from "../transport/slot-value.js";
 import { CallTimes, laneTimes } from "../worker/call-times.js";
@@ -85,21 +86,24 @@ export class Inliner {
     const start = this.#clock.started(handle);
     const wait = this.#clock.wait;
     let result;
+    let received = [];
     try {
-      result = this.#functions[taskIndex](decode(wire, tagged));
+      let arg;
+      [arg, received] = collectAdopted(() => decode(wire, tagged));
+      result = this.#functions[taskIndex](arg);
     } catch (error) {
-      return this.#finish(handle, serial, false, error, start, wait);
+      return this.#finish(handle, serial, false, error, start, wait, received);
     }
     if (result !== null && typeof result?.then === "function") {
       Promise.resolve(result).then(
-        (value) => this.#finish(handle, serial, true, value, start, wait),
-        (error) => this.#finish(handle, serial, false, error, start, wait),
+        (value) => this.#finish(handle, serial, true, value, start, wait, received),
+        (error) => this.#finish(handle, serial, false, error, start, wait, received),
       );
-    } else this.#finish(handle, serial, true, result, start, wait);
+    } else this.#finish(handle, serial, true, result, start, wait, received);
   };
 
   /** A result goes through the codec as a worker's would: the same values are refused, the same are copied or moved. */
-  #finish(handle, serial, ok, value, start, wait) {
+  #finish(handle, serial, ok, value, start, wait, received) {
     this.#clock.ended(start, wait, false); // each call is timed on its own here
     let outcome;
     try {
@@ -109,6 +113,7 @@ export class Inliner {
       ok = false;
       outcome = error;
     }
+    closeAdopted(received); // as a worker does when a call settles
     this.#settle(handle, serial, ok, outcome);
   }
 }

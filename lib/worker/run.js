@@ -3,6 +3,7 @@
 // and hand it to the outbox. A BufferReference the task received is released
 // when the task settles, unless it returned it.
 import { decode } from "../codec/decode.js";
+import { closeAdopted, collectAdopted } from "../shared-memory/process-shared-buffer.js";
 import { prepare } from "../codec/prepare.js";
 import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
@@ -59,8 +60,10 @@ export class Runner {
     const start = this.times.started(handle);
     const wait = this.times.wait;
     let arg;
+    let received = NONE_RECEIVED;
     try {
-      arg = decode(wire, tagged);
+      if (tagged) [arg, received] = collectAdopted(() => decode(wire, tagged));
+      else arg = wire;
     } catch (error) {
       this.times.ended(start, wait, true);
       this.post(handle, serial, false, error?.code === undefined ? Errors.corruptPayload(error?.message ?? String(error), error) : error);
@@ -80,7 +83,7 @@ export class Runner {
       this.times.ended(start, wait, true);
       this.returned();
       this.post(handle, serial, false, error);
-      releaseInput(arg);
+      releaseInput(arg, received);
       return;
     }
     if (result !== null && typeof result?.then === "function") {
@@ -89,8 +92,8 @@ export class Runner {
       // The timeout counts from pool.call: time spent waiting for a worker is part of it.
       const waited = timeout === undefined ? 0 : this.times.waitedMs(handle);
       settleWithTimeout(Promise.resolve(result), timeout, waited).then(
-        (value) => this.#settled(handle, serial, true, value, arg, toolkit, start, wait),
-        (error) => this.#settled(handle, serial, false, error, arg, toolkit, start, wait),
+        (value) => this.#settled(handle, serial, true, value, arg, received, toolkit, start, wait),
+        (error) => this.#settled(handle, serial, false, error, arg, received, toolkit, start, wait),
       );
       return;
     }
@@ -98,7 +101,7 @@ export class Runner {
     this.times.ended(start, wait, true);
     this.returned();
     this.post(handle, serial, true, result);
-    releaseInput(arg);
+    releaseInput(arg, received);
   }
 
   /**
@@ -106,13 +109,13 @@ export class Runner {
    * the result leaves, so that whatever the host does on seeing the result
    * already sees this worker available.
    */
-  #settled(handle, serial, ok, value, arg, toolkit, start, wait) {
+  #settled(handle, serial, ok, value, arg, received, toolkit, start, wait) {
     if (toolkit !== undefined && this.#toolkits.get(handle) === toolkit) this.#toolkits.delete(handle);
     this.times.ended(start, wait, false);
     this.asyncPending--;
     this.asyncSettled();
     this.#send(handle, serial, ok, value);
-    releaseInput(arg);
+    releaseInput(arg, received);
   }
 
   /** Holds results until flush() (worker.resolveAfterFinishingAll). */
@@ -223,10 +226,18 @@ function abortReason() {
   return new DOMException("The call was aborted by its caller.", "AbortError");
 }
 
-/** Ends the call's use of a BufferReference it received, unless it was returned. */
-function releaseInput(arg) {
+const NONE_RECEIVED = Object.freeze([]);
+
+/**
+ * Ends the call's use of what it received, after its result was encoded: a
+ * BufferReference (unless it was returned), and the mappings of
+ * ProcessSharedBuffers (their views in this thread detach; a returned one
+ * travels on a handle of its own).
+ */
+function releaseInput(arg, received) {
   const ref = isEnvelope(arg) ? arg.payload : arg;
   if (isBufferReference(ref)) ref.release();
+  if (received.length > 0) closeAdopted(received);
 }
 
 /**

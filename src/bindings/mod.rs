@@ -5,15 +5,20 @@ mod buffer_reference;
 mod copy;
 mod diagnostics;
 mod held_buffer;
+mod shared_memory;
 
 use std::sync::LazyLock;
 
 use crate::errors::ErrorCode;
 use crate::registry::OwnershipRegistry;
+use crate::shared_memory::SharedRegistry;
 
 /// The one registry of the process. Host and worker threads load the same
 /// addon image, so they all see this instance.
 pub(crate) static REGISTRY: LazyLock<OwnershipRegistry> = LazyLock::new(OwnershipRegistry::new);
+
+/// Every OS shared-memory mapping JS can reach in this process (all threads).
+pub(crate) static SHARED: LazyLock<SharedRegistry> = LazyLock::new(SharedRegistry::new);
 
 /// Throws a JS `Error` whose `code` and message come from the errors table,
 /// and returns the marker error that tells napi-rs an exception is pending.

@@ -3,6 +3,7 @@
 import { createPool, Envelope, importTask, isMain, task, type PoolStats } from "knitting";
 import { BufferReference, addressOf } from "knitting/unsafe";
 import { bufferToJson, jsonToBuffer } from "knitting/utils";
+import { ProcessSharedBuffer } from "knitting/shared-memory";
 import { add, plusOne } from "./tasks.ts";
 
 const later = importTask<[number, number], number>({ href: "./tasks.ts", name: "add" });
@@ -17,6 +18,10 @@ export async function main(): Promise<void> {
   const address: bigint = addressOf(back.toUint8Array());
   const json = bufferToJson<{ n: number }>(jsonToBuffer({ n: sum + length }));
   const envelope = new Envelope({ n: json.n }, new ArrayBuffer(4));
+  const psb = ProcessSharedBuffer.create({ size: 64, mode: "anonymous" });
+  const words: Int32Array = psb.view(Int32Array);
+  Atomics.add(words, 0, 1);
+  psb.descriptor.mapping.close();
   console.log(stats.queueSize, address, envelope.header, task);
   // @ts-expect-error: add takes a pair of numbers
   await pool.call.add("nope");

@@ -1,0 +1,317 @@
+// ProcessSharedBuffer (knitting/shared-memory): bytes in OS shared memory
+// that every thread and process mapping them sees. The native half
+// (src/bindings/shared_memory.rs) creates and maps the object and hands out
+// one engine buffer per mapping; the bytes are never copied.
+//
+// A mapping is what `create`, `fromMetadata` and `fromDescriptor` open; each
+// ProcessSharedBuffer is a range of one (`subbuffer` makes more). Closing the
+// mapping (`psb.descriptor.mapping.close()`) detaches every view this thread
+// took from it: they read as length 0, never unmapped memory. The memory
+// itself is unmapped once no handle is open and no view can reach it.
+import { NativeSharedMemory, releaseSharedMemory, retainSharedMemory, sharedMemoryStats, unlinkSharedMemory } from "../native.js";
+import { Errors, describe } from "../errors.js";
+import { runtime } from "../runtime/runtime.js";
+
+const METADATA_VERSION = 1;
+/** %TypedArray%: the constructor every typed array class extends. */
+const TypedArray = Object.getPrototypeOf(Uint8Array);
+const MODES = ["anonymous", "create", "open"];
+
+/** Turns a native failure into a coded error; passes ours through. */
+function native(what, fn) {
+  try {
+    return fn();
+  } catch (cause) {
+    if (typeof cause?.code === "string" && cause.code.startsWith("ERR_KNITTING_")) throw cause;
+    throw Errors.sharedMemoryFailed(what, cause);
+  }
+}
+
+/** One mapping of a shared-memory object in this thread, and its one engine buffer. */
+class Mapping {
+  #native;
+  #buffer;
+
+  constructor(nativeHandle) {
+    this.#native = nativeHandle;
+  }
+
+  get closed() {
+    return this.#native.closed;
+  }
+
+  /** The engine buffer over the whole mapping (made on first use). */
+  buffer() {
+    if (this.#native.closed) throw Errors.sharedMemoryClosed();
+    this.#buffer ??= this.#native.alias();
+    return this.#buffer;
+  }
+
+  /** What the descriptor says of this mapping. */
+  describe() {
+    const n = this.#native;
+    return { fd: n.fd, name: n.name ?? null, size: n.byteLength, byteLength: n.byteLength, runtime, kind: n.kind };
+  }
+
+  /** The registry id (for handing the mapping to another thread of this process). */
+  get id() {
+    return this.#native.id;
+  }
+
+  /** Detaches every view of this mapping taken in this thread and closes it. Idempotent. */
+  close() {
+    this.#native.close();
+    this.#buffer = undefined;
+  }
+}
+
+// ---- primitives (replaceable, as in the established library) ----
+
+const defaultPrimitives = Object.freeze({
+  /** A new object: `{ size, mode: "anonymous" | "create", name? }` → a mapping. */
+  createSharedMemory: ({ size, mode, name }) =>
+    native(`create shared memory (${mode})`, () =>
+      new Mapping(mode === "create" ? NativeSharedMemory.createNamed(name, size) : NativeSharedMemory.createAnonymous(size)),
+    ),
+  /** An existing object: `{ name }` or `{ fd }` → a mapping. */
+  mapSharedMemory: ({ name, fd }) =>
+    native(`map shared memory ${name ?? `fd ${fd}`}`, () =>
+      new Mapping(name != null ? NativeSharedMemory.openNamed(name) : NativeSharedMemory.openFd(fd)),
+    ),
+  /** Removes a name (existing mappings stay). */
+  unlinkSharedMemory: (name) => native(`unlink shared memory ${name}`, () => unlinkSharedMemory(checkName(name))),
+});
+let primitives = defaultPrimitives;
+
+/** The primitives ProcessSharedBuffer uses to create, map and unlink objects. */
+export function getDefaultProcessSharedBufferPrimitives() {
+  return primitives;
+}
+
+/** Replaces some or all primitives (`undefined` restores the defaults). */
+export function setDefaultProcessSharedBufferPrimitives(replacement) {
+  if (replacement === undefined) {
+    primitives = defaultPrimitives;
+    return;
+  }
+  if (replacement === null || typeof replacement !== "object") throw Errors.sharedMemoryArgument("the primitives", "an object of functions", describe(replacement));
+  for (const key of Object.keys(replacement)) {
+    if (!(key in defaultPrimitives)) throw Errors.sharedMemoryArgument(`primitive "${key}"`, `one of ${Object.keys(defaultPrimitives).join(", ")}`, "an unknown key");
+    if (typeof replacement[key] !== "function") throw Errors.sharedMemoryArgument(`primitive "${key}"`, "a function", describe(replacement[key]));
+  }
+  primitives = Object.freeze({ ...defaultPrimitives, ...replacement });
+}
+
+function checkName(name) {
+  if (typeof name !== "string" || name.replace(/^\//, "") === "" || name.includes("\0") || name.slice(1).includes("/")) {
+    throw Errors.sharedMemoryArgument("a shared-memory name", "a non-empty string without NUL or '/' (one leading '/' allowed)", describe(name));
+  }
+  return name;
+}
+
+function checkSize(size) {
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1) {
+    throw Errors.sharedMemoryArgument("size", "a whole number of bytes, 1 or more", describe(size));
+  }
+  return size;
+}
+
+// ---- ProcessSharedBuffer ----
+
+const brand = new WeakSet();
+/** (psb) => [mapping, byteOffset, byteLength]: for the codec helpers below (set in the class's static block). */
+let partsOf;
+
+export class ProcessSharedBuffer {
+  #mapping;
+  #byteOffset;
+  #byteLength;
+
+  static {
+    partsOf = (psb) => [psb.#mapping, psb.#byteOffset, psb.#byteLength];
+  }
+
+  /** Use ProcessSharedBuffer.create / fromMetadata / fromDescriptor. */
+  constructor(mapping, byteOffset, byteLength) {
+    if (!(mapping instanceof Mapping)) throw Errors.sharedMemoryArgument("new ProcessSharedBuffer()", "to be called through ProcessSharedBuffer.create, fromMetadata or fromDescriptor", "a direct call");
+    this.#mapping = mapping;
+    this.#byteOffset = byteOffset;
+    this.#byteLength = byteLength;
+    brand.add(this);
+  }
+
+  /**
+   * A new buffer: `create(size)` or `create({ size, mode = "anonymous", name })`.
+   * `"anonymous"` makes an object only descriptors reach; `"create"` a named
+   * one (fails if the name exists); `"open"` maps the named object `name`.
+   * Sizes are rounded up to 64 bytes.
+   */
+  static create(options) {
+    const { size, mode = "anonymous", name } = typeof options === "number" ? { size: options } : (options ?? {});
+    if (!MODES.includes(mode)) throw Errors.sharedMemoryArgument("mode", `one of ${MODES.join(", ")}`, describe(mode));
+    let mapping;
+    if (mode === "open") mapping = primitives.mapSharedMemory({ name: checkName(name) });
+    else mapping = primitives.createSharedMemory({ size: checkSize(size), mode, name: mode === "create" ? checkName(name) : undefined });
+    const { size: mapped } = mapping.describe();
+    return new ProcessSharedBuffer(mapping, 0, mode === "open" || size === undefined ? mapped : Math.min(size, mapped));
+  }
+
+  /** Maps what `toMetadata()` described (in this or another process: by name, or by a descriptor this process holds). */
+  static fromMetadata(metadata) {
+    if (metadata === null || typeof metadata !== "object" || metadata.version !== METADATA_VERSION || typeof metadata.descriptor !== "object") {
+      throw Errors.sharedMemoryArgument("fromMetadata()", `what toMetadata() returns ({ version: ${METADATA_VERSION}, descriptor, byteOffset, byteLength })`, describe(metadata));
+    }
+    return ProcessSharedBuffer.fromDescriptor(metadata.descriptor, metadata);
+  }
+
+  /** `fromMetadata(JSON.parse(json))`. */
+  static parse(json) {
+    return ProcessSharedBuffer.fromMetadata(JSON.parse(json));
+  }
+
+  /** Maps the object a descriptor names (`{ name }` or `{ fd }`), the range `{ byteOffset, byteLength }` of it. */
+  static fromDescriptor(descriptor, { byteOffset = 0, byteLength } = {}) {
+    const { name, fd } = descriptor ?? {};
+    if (name == null && !Number.isInteger(fd)) throw Errors.sharedMemoryArgument("a descriptor", "an object with a name or an fd", describe(descriptor));
+    const mapping = primitives.mapSharedMemory(name != null ? { name: checkName(name) } : { fd });
+    const size = mapping.describe().size;
+    const length = byteLength ?? size - byteOffset;
+    checkRange(byteOffset, length, size);
+    return new ProcessSharedBuffer(mapping, byteOffset, length);
+  }
+
+  /** Another view of the same memory: `length` bytes (default: to the end) from `offset` of this one. */
+  subbuffer(offset, length) {
+    const byteLength = length ?? this.#byteLength - offset;
+    checkRange(offset, byteLength, this.#byteLength);
+    return new ProcessSharedBuffer(this.#mapping, this.#byteOffset + offset, byteLength);
+  }
+
+  get byteOffset() {
+    return this.#byteOffset;
+  }
+
+  get byteLength() {
+    return this.#byteLength;
+  }
+
+  /** The object's size in bytes (the whole mapping). */
+  get size() {
+    return this.#mapping.describe().size;
+  }
+
+  /** Its descriptor in this process (-1 once closed). */
+  get fd() {
+    return this.#mapping.describe().fd;
+  }
+
+  /** `{ fd, name, size, byteLength, runtime, kind, mapping: { close() } }`. */
+  get descriptor() {
+    const mapping = this.#mapping;
+    return { ...mapping.describe(), mapping: { close: () => mapping.close(), get closed() { return mapping.closed; } } };
+  }
+
+  /** A typed array of class `Ctor` over this buffer's bytes (offset and length must fit its element size). */
+  view(Ctor = Uint8Array) {
+    if (typeof Ctor !== "function" || Object.getPrototypeOf(Ctor) !== TypedArray) {
+      throw Errors.sharedMemoryArgument("view()", "a typed array class (Uint8Array, Int32Array, ...)", describe(Ctor));
+    }
+    const size = Ctor.BYTES_PER_ELEMENT;
+    if (this.#byteOffset % size !== 0 || this.#byteLength % size !== 0) {
+      throw Errors.sharedMemoryRange(`view(${Ctor.name}) needs an offset and length that are multiples of ${size}; this buffer has offset ${this.#byteOffset} and length ${this.#byteLength}`);
+    }
+    return new Ctor(this.#mapping.buffer(), this.#byteOffset, this.#byteLength / size);
+  }
+
+  /** A Uint8Array over this buffer's bytes. */
+  bytes() {
+    return new Uint8Array(this.#mapping.buffer(), this.#byteOffset, this.#byteLength);
+  }
+
+  /** A DataView over this buffer's bytes. */
+  dataView() {
+    return new DataView(this.#mapping.buffer(), this.#byteOffset, this.#byteLength);
+  }
+
+  /** The engine buffer over the whole mapping (this range starts at byteOffset). */
+  getBuffer() {
+    return this.#mapping.buffer();
+  }
+
+  /** `{ version, descriptor, byteOffset, byteLength }`: plain data another thread or process maps with fromMetadata(). */
+  toMetadata() {
+    const { mapping: _, ...descriptor } = this.descriptor;
+    return { version: METADATA_VERSION, descriptor, byteOffset: this.#byteOffset, byteLength: this.#byteLength };
+  }
+
+  toJSON() {
+    return this.toMetadata();
+  }
+
+  toString() {
+    return JSON.stringify(this.toMetadata());
+  }
+
+  /** `fromMetadata(psb.toMetadata())` text. */
+  stringify() {
+    return this.toString();
+  }
+}
+
+function checkRange(offset, length, size) {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+    throw Errors.sharedMemoryRange(`the range ${offset} + ${length} does not fit ${size} bytes`);
+  }
+}
+
+/** Whether `value` is a genuine ProcessSharedBuffer (not a look-alike). */
+export function isProcessSharedBuffer(value) {
+  return brand.has(value);
+}
+
+// ---- between threads of this process (the codec's SHARED_MEMORY node) ----
+//
+// A ProcessSharedBuffer sent to another thread travels as its mapping's id
+// and its range. The sender opens a handle for the message in transit; the
+// receiver takes that handle over. Both threads then see the same mapping.
+// A worker closes what a call brought once the call settles (collectAdopted).
+
+/** `{ i, o, l }` for the wire, with a handle opened for the message; `undefined` if the mapping is closed. */
+export function sendShared(psb) {
+  const [mapping, byteOffset, byteLength] = partsOf(psb);
+  if (mapping.closed || !retainSharedMemory(mapping.id)) return undefined;
+  return { i: mapping.id, o: byteOffset, l: byteLength };
+}
+
+/** Closes the handle `sendShared` opened, for a message that will not be delivered. */
+export function unsendShared(node) {
+  releaseSharedMemory(node.i);
+}
+
+let adopted;
+
+/** The ProcessSharedBuffer a message carried, on the receiving thread. */
+export function receiveShared({ i, o, l }) {
+  const mapping = native("receive shared memory", () => new Mapping(NativeSharedMemory.adopt(i)));
+  adopted?.push(mapping);
+  return new ProcessSharedBuffer(mapping, o, l);
+}
+
+/** Runs `fn` and returns its result and the mappings it received (for the worker to close when the call settles). */
+export function collectAdopted(fn) {
+  const outer = adopted;
+  adopted = [];
+  try {
+    return [fn(), adopted];
+  } finally {
+    adopted = outer;
+  }
+}
+
+/** Closes received mappings (a worker, when the call that brought them settled). */
+export function closeAdopted(mappings) {
+  for (const mapping of mappings) mapping.close();
+}
+
+/** What the process's shared-memory registry holds (open and kept-until-exit mappings, and their bytes). */
+export { sharedMemoryStats };
