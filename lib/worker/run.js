@@ -1,7 +1,8 @@
 // Runs one call on the worker and sends its result: decode the argument, call
 // the task, settle (with the task's timeout for a promise), encode the result
 // and hand it to the outbox. A BufferReference the task received is released
-// when the task settles, unless it returned it.
+// when the task settles, unless it returned it; the ProcessSharedBuffer
+// mappings it received are closed once the result is encoded, before it leaves.
 import { decode } from "../codec/decode.js";
 import { closeAdopted, collectAdopted } from "../shared-memory/process-shared-buffer.js";
 import { prepare } from "../codec/prepare.js";
@@ -82,8 +83,8 @@ export class Runner {
       if (toolkit !== undefined) this.#toolkits.delete(handle);
       this.times.ended(start, wait, true);
       this.returned();
-      this.post(handle, serial, false, error);
-      releaseInput(arg, received);
+      this.post(handle, serial, false, error, received);
+      releaseInput(arg);
       return;
     }
     if (result !== null && typeof result?.then === "function") {
@@ -100,8 +101,8 @@ export class Runner {
     if (toolkit !== undefined) this.#toolkits.delete(handle);
     this.times.ended(start, wait, true);
     this.returned();
-    this.post(handle, serial, true, result);
-    releaseInput(arg, received);
+    this.post(handle, serial, true, result, received);
+    releaseInput(arg);
   }
 
   /**
@@ -114,8 +115,8 @@ export class Runner {
     this.times.ended(start, wait, false);
     this.asyncPending--;
     this.asyncSettled();
-    this.#send(handle, serial, ok, value);
-    releaseInput(arg, received);
+    this.#send(handle, serial, ok, value, received);
+    releaseInput(arg);
   }
 
   /** Holds results until flush() (worker.resolveAfterFinishingAll). */
@@ -128,16 +129,21 @@ export class Runner {
     const held = this.#held;
     if (held === null || held.length === 0) return;
     this.#held = [];
-    for (let i = 0; i < held.length; i += 4) this.#send(held[i], held[i + 1], held[i + 2], held[i + 3]);
+    for (let i = 0; i < held.length; i += 5) this.#send(held[i], held[i + 1], held[i + 2], held[i + 3], held[i + 4]);
   }
 
-  /** Sends the value (ok) or reason of a call the loop is running (held with resolveAfterFinishingAll). */
-  post(handle, serial, ok, value) {
-    if (this.#held !== null) this.#held.push(handle, serial, ok, value);
-    else this.#send(handle, serial, ok, value);
+  /**
+   * Sends the value (ok) or reason of a call the loop is running (held with
+   * resolveAfterFinishingAll). `received`: the shared-memory mappings the call
+   * brought, closed once the result is encoded and before it leaves (after
+   * that the host may stop this worker at any moment).
+   */
+  post(handle, serial, ok, value, received = NONE_RECEIVED) {
+    if (this.#held !== null) this.#held.push(handle, serial, ok, value, received);
+    else this.#send(handle, serial, ok, value, received);
   }
 
-  #send(handle, serial, ok, value) {
+  #send(handle, serial, ok, value, received) {
     let prepared;
     try {
       prepared = prepare(value, "result");
@@ -150,6 +156,7 @@ export class Runner {
       ok = false; // an unsupported result rejects its call, with the reason
       prepared = prepare(error, "result");
     }
+    if (received.length > 0) closeAdopted(received);
     const { wire, tagged, json, transfer } = prepared;
     if (this.outbox.send(handle, serial, ok ? 1 : 0, wire, tagged, json, transfer)) this.sent();
   }
@@ -228,16 +235,10 @@ function abortReason() {
 
 const NONE_RECEIVED = Object.freeze([]);
 
-/**
- * Ends the call's use of what it received, after its result was encoded: a
- * BufferReference (unless it was returned), and the mappings of
- * ProcessSharedBuffers (their views in this thread detach; a returned one
- * travels on a handle of its own).
- */
-function releaseInput(arg, received) {
+/** Ends the call's use of a BufferReference it received, unless it was returned. */
+function releaseInput(arg) {
   const ref = isEnvelope(arg) ? arg.payload : arg;
   if (isBufferReference(ref)) ref.release();
-  if (received.length > 0) closeAdopted(received);
 }
 
 /**
