@@ -26,7 +26,10 @@ export type ProcessSharedBufferCreateOptions =
   | { size: number; mode: "create"; name: string }
   | { mode: "open"; name: string };
 
-/** A mapping made by the primitives (see setDefaultProcessSharedBufferPrimitives). */
+/**
+ * A mapping made by the primitives (see setDefaultProcessSharedBufferPrimitives).
+ * Replacements must return what the default primitives return (they may wrap them).
+ */
 export interface SharedMemoryMapping {
   readonly closed: boolean;
   close(): void;
@@ -72,6 +75,12 @@ export declare class ProcessSharedBuffer {
   /** The engine buffer over the whole mapping. */
   getBuffer(): ArrayBuffer;
   subbuffer(offset: number, length?: number): ProcessSharedBuffer;
+  /** Atomics.wait across processes: blocks while Int32 `index` holds `value` (Atomics.wait itself takes only SharedArrayBuffer views). */
+  wait(index: number, value: number, timeoutMs?: number): "ok" | "not-equal" | "timed-out";
+  /** wait() without blocking (a native thread waits). */
+  waitAsync(index: number, value: number, timeoutMs?: number): Promise<"ok" | "not-equal" | "timed-out">;
+  /** Wakes up to `count` waiters on Int32 `index`, in any process; returns how many woke. */
+  notify(index: number, count?: number): number;
   toMetadata(): ProcessSharedBufferMetadata;
   toJSON(): ProcessSharedBufferMetadata;
   stringify(): string;

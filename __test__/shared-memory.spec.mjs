@@ -163,3 +163,23 @@ for (const mode of ["anonymous (an inherited descriptor)", "named"]) {
     t.false(shmNames().includes(name));
   });
 }
+
+test("wait and notify work across processes (Atomics.wait takes only SharedArrayBuffer views)", async (t) => {
+  const psb = ProcessSharedBuffer.create(64);
+  t.is(psb.wait(0, 1, 0), "not-equal");
+  t.is(psb.wait(0, 0, 1), "timed-out");
+  t.is(await psb.waitAsync(0, 0, 1), "timed-out");
+  t.throws(() => psb.wait(16, 0), { instanceOf: RangeError });
+  t.throws(() => psb.subbuffer(2).wait(0, 0), { instanceOf: RangeError });
+  const waiter = spawn(process.execPath, [child, psb.stringify(), "waiter"], { stdio: ["ignore", "pipe", "inherit", psb.fd] });
+  Atomics.store(psb.view(Int32Array), 2, 1);
+  psb.notify(2); // wakes the child, if it is already waiting (if not, it sees 1 and does not wait)
+  // The usual loop: wait while the word still holds the old value (the event loop stays free).
+  const outcomes = [];
+  while (Atomics.load(psb.view(Int32Array), 3) === 0) outcomes.push(await psb.waitAsync(3, 0, 30_000));
+  t.is(Atomics.load(psb.view(Int32Array), 3), 5);
+  t.false(outcomes.includes("timed-out"));
+  const [code] = await once(waiter, "exit");
+  t.is(code, 0);
+  close(psb);
+});

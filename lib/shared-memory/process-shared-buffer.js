@@ -58,6 +58,12 @@ class Mapping {
     return this.#native.id;
   }
 
+  /** The native handle's futex operations (offsets in bytes from the mapping's start). */
+  futex() {
+    if (this.#native.closed) throw Errors.sharedMemoryClosed();
+    return this.#native;
+  }
+
   /** Detaches every view of this mapping taken in this thread and closes it. Idempotent. */
   close() {
     this.#native.close();
@@ -100,6 +106,12 @@ export function setDefaultProcessSharedBufferPrimitives(replacement) {
     if (typeof replacement[key] !== "function") throw Errors.sharedMemoryArgument(`primitive "${key}"`, "a function", describe(replacement[key]));
   }
   primitives = Object.freeze({ ...defaultPrimitives, ...replacement });
+}
+
+/** Replacement primitives return what the default ones do (they may wrap them). */
+function checkMapping(mapping) {
+  if (!(mapping instanceof Mapping)) throw Errors.sharedMemoryArgument("a shared-memory primitive", "to return the mapping a default primitive returned (wrap the defaults)", describe(mapping));
+  return mapping;
 }
 
 function checkName(name) {
@@ -150,8 +162,8 @@ export class ProcessSharedBuffer {
     const { size, mode = "anonymous", name } = typeof options === "number" ? { size: options } : (options ?? {});
     if (!MODES.includes(mode)) throw Errors.sharedMemoryArgument("mode", `one of ${MODES.join(", ")}`, describe(mode));
     let mapping;
-    if (mode === "open") mapping = primitives.mapSharedMemory({ name: checkName(name) });
-    else mapping = primitives.createSharedMemory({ size: checkSize(size), mode, name: mode === "create" ? checkName(name) : undefined });
+    if (mode === "open") mapping = checkMapping(primitives.mapSharedMemory({ name: checkName(name) }));
+    else mapping = checkMapping(primitives.createSharedMemory({ size: checkSize(size), mode, name: mode === "create" ? checkName(name) : undefined }));
     const { size: mapped } = mapping.describe();
     return new ProcessSharedBuffer(mapping, 0, mode === "open" || size === undefined ? mapped : Math.min(size, mapped));
   }
@@ -173,7 +185,7 @@ export class ProcessSharedBuffer {
   static fromDescriptor(descriptor, { byteOffset = 0, byteLength } = {}) {
     const { name, fd } = descriptor ?? {};
     if (name == null && !Number.isInteger(fd)) throw Errors.sharedMemoryArgument("a descriptor", "an object with a name or an fd", describe(descriptor));
-    const mapping = primitives.mapSharedMemory(name != null ? { name: checkName(name) } : { fd });
+    const mapping = checkMapping(primitives.mapSharedMemory(name != null ? { name: checkName(name) } : { fd }));
     const size = mapping.describe().size;
     const length = byteLength ?? size - byteOffset;
     checkRange(byteOffset, length, size);
@@ -238,6 +250,33 @@ export class ProcessSharedBuffer {
     return this.#mapping.buffer();
   }
 
+  /**
+   * Atomics.wait for this memory, across processes: blocks this thread while
+   * Int32 `index` of this buffer holds `value`, until notify() or `timeoutMs`.
+   * Returns "ok", "not-equal" or "timed-out". (Atomics.wait itself only takes
+   * views of a SharedArrayBuffer.)
+   */
+  wait(index, value, timeoutMs = Infinity) {
+    return this.#mapping.futex().wait(this.#wordOffset(index), value | 0, checkTimeout(timeoutMs));
+  }
+
+  /** wait() without blocking: a promise of "ok", "not-equal" or "timed-out". */
+  waitAsync(index, value, timeoutMs = Infinity) {
+    return this.#mapping.futex().waitAsync(this.#wordOffset(index), value | 0, checkTimeout(timeoutMs));
+  }
+
+  /** Wakes up to `count` waiters on Int32 `index` (in any process); returns how many woke. */
+  notify(index, count = Infinity) {
+    return this.#mapping.futex().notify(this.#wordOffset(index), count);
+  }
+
+  #wordOffset(index) {
+    if (!Number.isSafeInteger(index) || index < 0 || this.#byteOffset % 4 !== 0 || (index + 1) * 4 > this.#byteLength) {
+      throw Errors.sharedMemoryRange(`no Int32 at index ${index} of a buffer of ${this.#byteLength} bytes at offset ${this.#byteOffset}`);
+    }
+    return this.#byteOffset + index * 4;
+  }
+
   /** `{ version, descriptor, byteOffset, byteLength }`: plain data another thread or process maps with fromMetadata(). */
   toMetadata() {
     const { mapping: _, ...descriptor } = this.descriptor;
@@ -256,6 +295,11 @@ export class ProcessSharedBuffer {
   stringify() {
     return this.toString();
   }
+}
+
+function checkTimeout(ms) {
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) throw Errors.sharedMemoryArgument("a timeout", "a number of milliseconds from 0, or Infinity", describe(ms));
+  return ms;
 }
 
 function checkRange(offset, length, size) {

@@ -232,6 +232,61 @@ impl NativeSharedMemory {
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
   }
 
+  /// Blocks this thread while the 32-bit word at byte `offset` holds
+  /// `expected`, until another thread or process notifies it or `timeoutMs`
+  /// pass (Infinity: no limit). "ok", "not-equal" or "timed-out", as Atomics.wait.
+  #[napi]
+  pub fn wait(&self, offset: f64, expected: i32, timeout_ms: f64) -> Result<&'static str> {
+    let mapping = self.mapping()?;
+    let word = word_at(mapping, offset)?;
+    Ok(outcome_name(shared_memory::futex_wait(
+      word,
+      expected as u32,
+      timeout(timeout_ms)?,
+    )))
+  }
+
+  /// `wait` without blocking: a thread of its own waits and settles the
+  /// promise (the mapping stays mapped while it waits).
+  #[napi(ts_return_type = "Promise<\"ok\" | \"not-equal\" | \"timed-out\">")]
+  pub fn wait_async<'env>(
+    &self,
+    env: &'env Env,
+    offset: f64,
+    expected: i32,
+    timeout_ms: f64,
+  ) -> Result<Object<'env>> {
+    let mapping = self.mapping()?.clone();
+    word_at(&mapping, offset)?;
+    let timeout = timeout(timeout_ms)?;
+    let at = offset as usize;
+    let (deferred, promise) = env.create_deferred()?;
+    std::thread::Builder::new()
+      .name("knitting-wait".to_string())
+      .spawn(move || {
+        let outcome = match mapping.word(at) {
+          Some(word) => shared_memory::futex_wait(word, expected as u32, timeout),
+          None => shared_memory::WaitOutcome::NotEqual,
+        };
+        deferred.resolve(move |_| Ok(outcome_name(outcome)));
+      })
+      .map_err(|e| io_error("start a waiting thread", e))?;
+    Ok(promise)
+  }
+
+  /// Wakes up to `count` waiters (in any process) on the word at byte `offset`; returns how many woke.
+  #[napi]
+  pub fn notify(&self, offset: f64, count: f64) -> Result<f64> {
+    let mapping = self.mapping()?;
+    let word = word_at(mapping, offset)?;
+    let count = if count.is_finite() && count >= 0.0 {
+      count.min(u32::MAX as f64) as u32
+    } else {
+      u32::MAX
+    };
+    Ok(shared_memory::futex_wake(word, count) as f64)
+  }
+
   /// Detaches every alias this handle handed out and closes the handle. The
   /// mapping is unmapped once no handle is open and no alias can reach it.
   /// Idempotent.
@@ -259,6 +314,45 @@ impl NativeSharedMemory {
     SHARED.aliases_detached(self.id, proven);
     SHARED.close(self.id);
     Ok(())
+  }
+}
+
+fn word_at(mapping: &Mapping, offset: f64) -> Result<&std::sync::atomic::AtomicU32> {
+  let at = if offset.is_finite() && offset >= 0.0 && offset.fract() == 0.0 {
+    Some(offset as usize)
+  } else {
+    None
+  };
+  at.and_then(|at| mapping.word(at)).ok_or_else(|| {
+    Error::new(
+      Status::InvalidArg,
+      format!(
+        "no 4-byte aligned word at byte {offset} of {} bytes",
+        mapping.len()
+      ),
+    )
+  })
+}
+
+fn timeout(ms: f64) -> Result<Option<std::time::Duration>> {
+  if ms.is_nan() || ms < 0.0 {
+    return Err(Error::new(
+      Status::InvalidArg,
+      format!("a timeout is a number of milliseconds from 0, or Infinity; received {ms}"),
+    ));
+  }
+  Ok(if ms.is_infinite() {
+    None
+  } else {
+    Some(std::time::Duration::from_secs_f64(ms / 1000.0))
+  })
+}
+
+fn outcome_name(outcome: shared_memory::WaitOutcome) -> &'static str {
+  match outcome {
+    shared_memory::WaitOutcome::Woken => "ok",
+    shared_memory::WaitOutcome::NotEqual => "not-equal",
+    shared_memory::WaitOutcome::TimedOut => "timed-out",
   }
 }
 
