@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustix::fs::{fstat, ftruncate, memfd_create, MemfdFlags, Mode};
-use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
+use rustix::mm::{mmap, mmap_anonymous, munmap, MapFlags, ProtFlags};
 use rustix::shm;
 use rustix::thread::futex;
 
@@ -102,7 +102,9 @@ impl Mapping {
       let _ = shm::unlink(name.as_str());
       return Err(error.into());
     }
-    Self::map(fd, len, Kind::Named, Some(name))
+    Self::map(fd, len, Kind::Named, Some(name.clone())).inspect_err(|_| {
+      let _ = shm::unlink(name.as_str());
+    })
   }
 
   /// Maps an existing named object, at its current size.
@@ -184,10 +186,24 @@ impl Mapping {
 
 impl Drop for Mapping {
   fn drop(&mut self) {
-    // SAFETY: the range is exactly what `map` returned, unmapped once (here);
-    // the registry drops a Mapping only when no engine buffer can reach it.
+    // The shared object is let go, but the address range is not given back:
+    // fresh private zero pages (reserved, never backed until touched) replace
+    // it at the same address, so a pointer something native still holds (an
+    // I/O request queued on a view before it was detached) reads zeros instead
+    // of faulting or reaching a later mapping. If that fails, unmap.
+    // SAFETY: the range is exactly what `map` returned and is replaced (or
+    // unmapped) once, here. The last Arc drops a Mapping, and the registry
+    // keeps one while any engine buffer over it is not proven detached.
     unsafe {
-      let _ = munmap(self.ptr.as_ptr().cast(), self.len);
+      let replaced = mmap_anonymous(
+        self.ptr.as_ptr().cast(),
+        self.len,
+        ProtFlags::READ | ProtFlags::WRITE,
+        MapFlags::FIXED | MapFlags::PRIVATE | MapFlags::NORESERVE,
+      );
+      if replaced.is_err() {
+        let _ = munmap(self.ptr.as_ptr().cast(), self.len);
+      }
     }
   }
 }

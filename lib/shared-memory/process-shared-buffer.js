@@ -279,6 +279,7 @@ export class ProcessSharedBuffer {
 
   /** `{ version, descriptor, byteOffset, byteLength }`: plain data another thread or process maps with fromMetadata(). */
   toMetadata() {
+    if (this.#mapping.closed) throw Errors.sharedMemoryClosed();
     const { mapping: _, ...descriptor } = this.descriptor;
     return { version: METADATA_VERSION, descriptor, byteOffset: this.#byteOffset, byteLength: this.#byteLength };
   }
@@ -344,9 +345,12 @@ export function receiveShared({ i, o, l }) {
 /** Runs `fn` and returns its result and the mappings it received (for the worker to close when the call settles). */
 export function collectAdopted(fn) {
   const outer = adopted;
-  adopted = [];
+  const list = (adopted = []);
   try {
-    return [fn(), adopted];
+    return [fn(), list];
+  } catch (error) {
+    closeAdopted(list); // a value that failed to decode: what it brought so far is closed
+    throw error;
   } finally {
     adopted = outer;
   }

@@ -279,10 +279,13 @@ impl NativeSharedMemory {
   pub fn notify(&self, offset: f64, count: f64) -> Result<f64> {
     let mapping = self.mapping()?;
     let word = word_at(mapping, offset)?;
-    let count = if count.is_finite() && count >= 0.0 {
+    // As Atomics.notify: Infinity wakes all; a negative count or NaN, none.
+    let count = if count == f64::INFINITY {
+      u32::MAX
+    } else if count > 0.0 {
       count.min(u32::MAX as f64) as u32
     } else {
-      u32::MAX
+      0
     };
     Ok(shared_memory::futex_wake(word, count) as f64)
   }
@@ -341,11 +344,8 @@ fn timeout(ms: f64) -> Result<Option<std::time::Duration>> {
       format!("a timeout is a number of milliseconds from 0, or Infinity; received {ms}"),
     ));
   }
-  Ok(if ms.is_infinite() {
-    None
-  } else {
-    Some(std::time::Duration::from_secs_f64(ms / 1000.0))
-  })
+  // Infinity, or a finite timeout too long for a Duration: no limit.
+  Ok(std::time::Duration::try_from_secs_f64(ms / 1000.0).ok())
 }
 
 fn outcome_name(outcome: shared_memory::WaitOutcome) -> &'static str {
