@@ -32,10 +32,10 @@ function run(command, args, { cwd = root, env = {}, quiet = false } = {}) {
   return { ok: result.status === 0, output };
 }
 
-/** ava's whole suite on a Node binary: "N passed" from its summary. */
+/** ava's whole suite on a Node binary: "N passed" from its summary (which omits it when a test failed: then its ✔ lines). */
 function suite(node, env) {
   const { ok, output } = run(node, [ava], { env });
-  const passed = Number(/(\d+) tests? passed/.exec(output)?.[1] ?? 0);
+  const passed = Number(/(\d+) tests? passed/.exec(output)?.[1] ?? output.match(/^\s*✔/gm)?.length ?? 0);
   const failed = Number(/(\d+) tests? failed/.exec(output)?.[1] ?? 0);
   return { ok: ok && failed === 0, text: `${passed} passed${failed ? `, ${failed} failed` : ""}` };
 }
