@@ -93,8 +93,22 @@ export interface PoolOptions {
   };
   balancer?: BalancerStrategy | { strategy: BalancerStrategy };
   worker?: {
-    /** "thread" (default). "process" and "compiled" are refused with ERR_KNITTING_UNSUPPORTED_OPTION. */
+    /**
+     * "thread" (default): worker threads. "process": child processes that map a
+     * channel in OS shared memory (see README "Process workers"). "compiled" is
+     * refused with ERR_KNITTING_UNSUPPORTED_OPTION.
+     */
     runtime?: "thread" | "process" | "compiled";
+    /** The runtime of process workers (default: the one running this process), found on PATH when it is another. */
+    processRuntime?: "node" | "deno" | "bun";
+    /** argv placed before a process worker's command, e.g. ["bwrap", "--die-with-parent", ...]. */
+    processCommandPrefix?: string[];
+    /**
+     * How a process worker reaches its channel: "inherit" (default; a descriptor
+     * on its stdin) or "named" (it opens a hard-to-guess name, for containers
+     * that share /dev/shm; the name is unlinked once the child has mapped it).
+     */
+    processSharedMemory?: "inherit" | "named" | { mode?: "inherit" | "named"; namePrefix?: string; unlinkOnShutdown?: boolean };
     /** A module export run in every worker before the task modules are imported. */
     bootstrap?: { href: string; name?: string; data?: unknown };
     /** Hold each worker's results until it has no call left to run, then send them together. */
@@ -112,7 +126,7 @@ export interface PoolOptions {
      * fails with ERR_KNITTING_TASK_NOT_FOUND naming the module.
      */
     startupTimeoutMs?: number;
-    /** Passed to each worker thread; a worker that runs out of memory fails only its calls, and is replaced. */
+    /** Passed to each worker thread (refused for process workers: give their runtime flags in workerExecArgv). */
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
   };
   host?: {

@@ -24,6 +24,7 @@ export const Codes = Object.freeze({
   UNSUPPORTED_PAYLOAD: "ERR_KNITTING_UNSUPPORTED_PAYLOAD",
   NATIVE_UNAVAILABLE: "ERR_KNITTING_NATIVE_UNAVAILABLE",
   SHARED_MEMORY: "ERR_KNITTING_SHARED_MEMORY",
+  PROCESS_BOUNDARY: "ERR_KNITTING_PROCESS_BOUNDARY",
 });
 
 export const Errors = {
@@ -203,6 +204,19 @@ export const Errors = {
       `Unsupported payload: the engine could not copy this value (${cause?.message ?? String(cause)}). ` +
         "Send plain data: objects and arrays of primitives, typed arrays, Dates, Errors.",
       { cause }),
+  processBoundary: (what, at) =>
+    coded(TypeError, Codes.PROCESS_BOUNDARY,
+      `${what} (${at}) cannot cross a process-worker boundary: it points into this process's memory. ` +
+        "Use a ProcessSharedBuffer (knitting/shared-memory) for memory both processes see, or send the bytes as an ArrayBuffer (copied). Nothing was consumed."),
+  processWorkerSignal: (signal, cause) =>
+    coded(Error, Codes.WORKER_EXITED,
+      `Process worker was killed by ${signal} while this call was in flight${cause ? ` (${cause.message ?? cause})` : ""}; ` +
+        "the pool started a replacement. Calls on other workers were not affected; retry this one if it is safe to.",
+      cause === undefined ? undefined : { cause }),
+  processPayloadTooLarge: (bytes, limit) =>
+    coded(RangeError, Codes.UNSUPPORTED_PAYLOAD,
+      `A process worker's message of ${bytes} bytes exceeds its channel (${limit} bytes). ` +
+        "Put large data in a ProcessSharedBuffer (both processes map it, nothing is copied) and send that instead."),
   nestedBufferReference: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload type BufferReference at ${at}: a BufferReference cannot be nested inside another value. ` +

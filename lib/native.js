@@ -25,6 +25,7 @@ export const {
   addressOf,
   copyInto,
   copyParallelThreshold,
+  dieWithParent,
   referenceStats,
   releaseSharedMemory,
   retainSharedMemory,

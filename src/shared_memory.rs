@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rustix::fs::{fstat, ftruncate, memfd_create, MemfdFlags, Mode};
+use rustix::fs::{fstat, ftruncate, memfd_create, FileType, MemfdFlags, Mode, OFlags};
 use rustix::mm::{mmap, mmap_anonymous, munmap, MapFlags, ProtFlags};
 use rustix::shm;
 use rustix::thread::futex;
@@ -119,6 +119,28 @@ impl Mapping {
   /// kept, so the caller may close theirs).
   pub fn open_fd(fd: BorrowedFd<'_>) -> io::Result<Self> {
     let fd = fd.try_clone_to_owned()?;
+    let len = object_size(&fd)?;
+    Self::map(fd, len, Kind::Anonymous, None)
+  }
+
+  /// Maps the object behind descriptor `fd` of process `pid` (Linux: through
+  /// `/proc/<pid>/fd/<fd>`, which the kernel lets the same user open): how a
+  /// process worker reaches an anonymous object its parent created after it
+  /// started. Only shared-memory objects are accepted (a regular file or a
+  /// pipe behind that number is refused).
+  pub fn open_process_fd(pid: u32, fd: i32) -> io::Result<Self> {
+    let path = format!("/proc/{pid}/fd/{fd}");
+    let fd = rustix::fs::open(path.as_str(), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    let stat = fstat(&fd)?;
+    let is_regular = FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile;
+    // memfd and shm objects live on tmpfs-like filesystems; refuse what is
+    // plainly not one (a pipe, a socket, a device).
+    if !is_regular {
+      return Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("descriptor {fd:?} of process {pid} is not shared memory"),
+      ));
+    }
     let len = object_size(&fd)?;
     Self::map(fd, len, Kind::Anonymous, None)
   }

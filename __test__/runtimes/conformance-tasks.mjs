@@ -7,7 +7,7 @@ import { BufferReference, addressOf } from "knitting/unsafe";
 
 export const add = task({ f: ([a, b]) => a + b });
 export const echo = task({ f: (value) => value });
-export const where = task({ f: () => ({ threadId, isMain }) });
+export const where = task({ f: () => ({ threadId, isMain, pid: process.pid }) });
 export const throwCoded = task({
   f: (message) => {
     throw Object.assign(new TypeError(message, { cause: new Error("inner") }), { code: "E_CONFORMANCE" });

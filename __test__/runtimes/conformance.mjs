@@ -164,6 +164,32 @@ async function roundTrips(rounds) {
 
 let failed = 0;
 console.log(`# knitting conformance on ${runtime}`);
+test("process workers (this runtime as the child): calls, payloads, errors, the boundary, shared memory, a dying child", async () => {
+  await using pool = createPool({ threads: 2, worker: { runtime: "process" } })(tasks);
+  const there = await pool.call.where();
+  assert.notEqual(there.pid, process.pid);
+  assert.equal(there.isMain, false);
+  const sums = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.call.add([i, 1])));
+  assert.deepEqual(sums, Array.from({ length: 300 }, (_, i) => i + 1));
+  for (const value of [2n ** 70n, "héllo", [1, , 3], { a: new Date(1) }, new Float64Array([1.5]), Buffer.from("b"), new ArrayBuffer(3)]) {
+    assert.deepEqual(await pool.call.echo(value), value);
+  }
+  await assert.rejects(pool.call.throwCoded("no"), (e) => e instanceof TypeError && e.code === "E_CONFORMANCE" && e.cause?.message === "inner");
+  const ref = new BufferReference(pattern(16));
+  await assert.rejects(pool.call.echo(ref), code("ERR_KNITTING_PROCESS_BOUNDARY"));
+  assert.equal(ref.released, false, "a refused reference is not consumed");
+  ref.release();
+  await assert.rejects(pool.call.echo(new SharedArrayBuffer(4)), code("ERR_KNITTING_PROCESS_BOUNDARY"));
+  const psb = ProcessSharedBuffer.create(64);
+  await Promise.all(Array.from({ length: 10 }, () => pool.call.bumpShared({ psb, by: 2 })));
+  assert.equal(Atomics.load(psb.view(Int32Array), 0), 20, "children added to the same word");
+  psb.descriptor.mapping.close();
+  const results = await Promise.allSettled([pool.call.exitWorker(3), ...Array.from({ length: 20 }, (_, i) => pool.call.add([i, 0]))]);
+  assert.equal(results[0].reason?.code, "ERR_KNITTING_WORKER_EXITED");
+  assert.equal(results.filter((r) => r.status === "rejected").length, 1, "only the dying child's call failed");
+  assert.equal(await pool.call.add([2, 2]), 4, "a replacement serves");
+});
+
 for (const { name, fn } of tests) {
   try {
     await fn();

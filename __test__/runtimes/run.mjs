@@ -2,7 +2,7 @@
 //   Node 22  the whole ava suite, `using` lowered by ./lower-using.mjs; conformance
 //   Node 24  conformance (the suite itself already ran on it)
 //   Node 26  the whole ava suite; conformance
-//   Deno 2   every example; conformance  (deno run --allow-env --allow-read --allow-ffi)
+//   Deno 2   every example; conformance  (deno run --allow-env --allow-read --allow-ffi, and --allow-run for process workers)
 //   Bun 1    every example; conformance
 // The runtimes are the versions pinned in ./pinned/package.json (install.mjs). Prints
 // a table of test counts per runtime; exits 1 if anything failed.
@@ -73,7 +73,8 @@ const matrix = {
   node26: () => ({ suite: suite(nodes.node26), conformance: conformanceRun(nodes.node26, ["--expose-gc"]) }),
   deno: () => ({
     examples: examplesRun(bin.deno, ["run", ...DENO_FLAGS]),
-    conformance: conformanceRun(bin.deno, ["run", ...DENO_FLAGS, "--v8-flags=--expose-gc"]),
+    // (--allow-run: the conformance starts process workers)
+    conformance: conformanceRun(bin.deno, ["run", ...DENO_FLAGS, "--allow-run", "--v8-flags=--expose-gc"]),
     other: denoPermission(),
   }),
   bun: () => ({ examples: examplesRun(bin.bun, []), conformance: conformanceRun(bin.bun, []) }),

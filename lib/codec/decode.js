@@ -8,7 +8,7 @@ import { Envelope } from "../envelope.js";
 import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
 import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, TYPED_ARRAYS } from "./encode.js";
-import { receiveShared } from "../shared-memory/process-shared-buffer.js";
+import { receiveAcross, receiveShared } from "../shared-memory/process-shared-buffer.js";
 
 const { isArray } = Array;
 const { getPrototypeOf, keys: objectKeys, defineProperty } = Object;
@@ -64,7 +64,7 @@ function reviveNode(kind, node) {
     case REFERENCE:
       return new BufferReference(node.b);
     case SHARED_MEMORY:
-      return receiveShared(node);
+      return node.d === undefined ? receiveShared(node) : receiveAcross(node);
     case VIEW:
       return node.t === "Buffer" ? Buffer.from(node.b) : new (TYPED_ARRAYS.get(node.t))(node.b);
     default:

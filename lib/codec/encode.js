@@ -20,7 +20,7 @@ import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
 import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
-import { isProcessSharedBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
+import { describeShared, isProcessSharedBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
 import { copyInto } from "../native.js";
 import { runtime } from "../runtime/runtime.js";
 import {
@@ -38,6 +38,7 @@ export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, 
 export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE node }
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
+//                                   to a process worker: { d: { n: name | null, p: pid, f: fd }, o, l } instead of i
 export const VIEW = 6; //      { t: typed array class name or "Buffer", b: ArrayBuffer moved in the transfer list }
 
 /**
@@ -81,20 +82,25 @@ export const TYPED_ARRAYS = new Map(
  * @param {unknown} value the argument or result to send
  * @param {ArrayBuffer[]} transferList receives the ArrayBuffers to move
  * @param {string} [label] name of the value in error paths ("arg", "result", ...)
+ * @param {boolean} [acrossProcesses] the value goes to (or comes from) a process worker: memory of
+ *   this process (a BufferReference, a SharedArrayBuffer) is refused, and a ProcessSharedBuffer
+ *   travels as what another process needs to map it
  * @returns {{ wire: unknown, tagged: boolean, shared: boolean, json: boolean }} tagged=false: the
  *   receiver can use the wire as it arrives; shared: the wire holds a SharedArrayBuffer (structured
  *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly;
  *   copied: bytes copied into buffers of the transfer list (typed arrays of 64 KiB and more)
  */
-export function encode(value, transferList, label = "arg") {
+export function encode(value, transferList, label = "arg", acrossProcesses = false) {
   const type = typeof value;
   if (value === null || (type !== "object" && type !== "symbol" && type !== "function")) {
     return { wire: value, tagged: false, shared: false, json: false, copied: 0 };
   }
   const walk = acquire();
   walk.transfer = transferList;
+  walk.acrossProcesses = acrossProcesses;
   try {
     if (isBufferReference(value)) {
+      if (acrossProcesses) throw processBoundary("A BufferReference");
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
       return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false, copied: 0 };
     }
@@ -116,13 +122,30 @@ export function encode(value, transferList, label = "arg") {
   }
 }
 
-/** A ProcessSharedBuffer: its mapping's id and range (a handle travels with the message). */
+/** A ProcessSharedBuffer: its mapping's id and range (a handle travels with the message); to a process, how to map it. */
 function sharedMemoryNode(psb, walk) {
+  if (walk.acrossProcesses) {
+    const across = describeShared(psb);
+    if (across === undefined) throw new Rejection((at) => Errors.closedSharedMemoryPayload(at));
+    walk.tagged = true;
+    return { [TAG]: SHARED_MEMORY, ...across };
+  }
   const node = sendShared(psb);
   if (node === undefined) throw new Rejection((at) => Errors.closedSharedMemoryPayload(at));
   (walk.inTransit ??= []).push(node);
   walk.tagged = true;
   return { [TAG]: SHARED_MEMORY, ...node };
+}
+
+/** A refusal: `what` points into this process's memory, which a process worker cannot reach. */
+function processBoundary(what) {
+  return new Rejection((at) => Errors.processBoundary(what, at));
+}
+
+/** Refuses shared memory of this process on its way to another one. */
+function refuseSharedAcross(walk) {
+  if (walk.acrossProcesses) throw processBoundary("A SharedArrayBuffer");
+  walk.shared = true;
 }
 
 /** Takes the bytes of a validated reference (leaving it released) for the transfer list. */
@@ -175,6 +198,7 @@ class Walk {
   transfer = null;
   /** SHARED_MEMORY nodes of this value: each holds a handle opened for the message. */
   inTransit = undefined;
+  acrossProcesses = false;
 }
 let spare = null;
 function acquire() {
@@ -198,6 +222,7 @@ function release(walk) {
   walk.json = true;
   walk.copied = 0;
   walk.transfer = null;
+  walk.acrossProcesses = false;
   spare = walk;
 }
 
@@ -276,7 +301,7 @@ function encodeObject(object, walk) {
   }
   if (isSharedArrayBuffer(object)) {
     if (proto !== SharedArrayBuffer.prototype) throw unsupported(object);
-    walk.shared = true;
+    refuseSharedAcross(walk);
     return object;
   }
   if (isDate(object)) {
@@ -284,7 +309,7 @@ function encodeObject(object, walk) {
     return object;
   }
   if (isEnvelope(object)) return envelopeNode(object, walk, false);
-  if (isBufferReference(object)) throw new Rejection((at) => Errors.nestedBufferReference(at));
+  if (isBufferReference(object)) throw walk.acrossProcesses ? processBoundary("A BufferReference") : new Rejection((at) => Errors.nestedBufferReference(at));
   if (isProcessSharedBuffer(object)) return sharedMemoryNode(object, walk);
   if (isNativeError(object) || object instanceof Error) return errorNode(object, walk);
   throw unsupported(object);
@@ -429,7 +454,7 @@ function copyTypedArray(view, proto, walk) {
   const buffer = typedArrayBuffer.call(view);
   if (isSharedArrayBuffer(buffer)) {
     // A view of shared memory is shared, as the SharedArrayBuffer itself is.
-    walk.shared = true;
+    refuseSharedAcross(walk);
     if (!isBuffer) return view;
     walk.tagged = true;
     return { [TAG]: BUFFER, v: new Uint8Array(buffer, typedArrayByteOffset.call(view), typedArrayByteLength.call(view)) };
@@ -457,7 +482,7 @@ function copyDataView(view, proto, walk) {
   if (proto !== DataView.prototype) throw unsupported(view);
   const buffer = dataViewBuffer.call(view);
   if (isSharedArrayBuffer(buffer)) {
-    walk.shared = true;
+    refuseSharedAcross(walk);
     return view;
   }
   checkAttached(buffer);
@@ -543,9 +568,11 @@ function envelopeNode(envelope, walk, top) {
   if (isArrayBuffer(payload)) {
     if (bufferDetached.call(payload)) throw withKey(new Rejection((at) => Errors.detachedPayload(at)), "payload");
   } else if (isBufferReference(payload)) {
+    if (walk.acrossProcesses) throw withKey(processBoundary("A BufferReference"), "payload");
     if (!top) throw withKey(new Rejection((at) => Errors.nestedBufferReference(at)), "payload");
     if (payload.released) throw withKey(new Rejection((at) => Errors.releasedPayload(at)), "payload");
   } else if (isSharedArrayBuffer(payload)) {
+    if (walk.acrossProcesses) throw withKey(processBoundary("A SharedArrayBuffer"), "payload");
     walk.shared = true;
   } else {
     const type = typeName(payload);

@@ -17,7 +17,7 @@ function isPlainPrimitive(value) {
  * Encodes `value` for sending: { wire, tagged, shared, json, copied, transfer } (a shared
  * object, valid until the next call). Throws what encode() throws.
  */
-export function prepare(value, label) {
+export function prepare(value, label, acrossProcesses = false) {
   if (isPlainPrimitive(value)) {
     prepared.wire = value;
     prepared.tagged = false;
@@ -28,7 +28,7 @@ export function prepare(value, label) {
     return prepared;
   }
   const transfer = [];
-  const { wire, tagged, shared, json, copied } = encode(value, transfer, label);
+  const { wire, tagged, shared, json, copied } = encode(value, transfer, label, acrossProcesses);
   prepared.wire = wire;
   prepared.tagged = tagged;
   prepared.shared = shared;

@@ -55,7 +55,9 @@ export class Dispatcher {
   constructor(settings, hooks) {
     this.#settings = settings;
     this.#queue = new CallQueue(this.#control, undefined, settings.payload.arenaBytes);
-    this.#seats = new Seats(this.#control, settings.threads, settings.balancer);
+    // Process workers take calls on the host (their lanes claim for them): no thread has a seat.
+    this.#processes = settings.processes !== undefined;
+    this.#seats = new Seats(this.#control, this.#processes ? 0 : settings.threads, settings.balancer);
     this.#budgets = poolBudgets(settings.timers, settings.host);
     this.#hooks = hooks;
   }
@@ -80,6 +82,49 @@ export class Dispatcher {
 
   set lanes(lanes) {
     this.#lanes = lanes;
+    if (this.#processes) this.#processLanes = lanes;
+  }
+  #processes;
+  /** @type {import("../process/process-lane.js").ProcessLane[]} */
+  #processLanes = [];
+
+  /** What a process worker's lane needs of the pool (lib/process/process-lane.js). */
+  get processHooks() {
+    return {
+      queue: this.#queue,
+      held: (handle) => this.#takeHeld(handle),
+      dropped: (handle, serial) => this.#settle(handle, serial, DROPPED),
+      settleDecoded: (handle, serial, ok, value) => this.#settleDecoded(handle, serial, ok, value),
+      requeue: (handle, serial, wire, tagged) => this.#requeue(handle, serial, wire, tagged),
+      othersIdle: (lane) => this.#processLanes.some((other) => other !== lane && other.idle),
+      laneFreed: (lane) => this.#laneFreed(lane),
+      wake: () => this.#schedulePoll(),
+    };
+  }
+
+  /** A call a process worker had not started goes back into the queue, its value held here. */
+  #requeue(handle, serial, wire, tagged) {
+    const calls = this.#calls;
+    if (!calls.live(handle, serial)) return;
+    this.#queue.markNotStarted(handle, serial);
+    if (calls.settledEarly(handle)) {
+      calls.delete(handle);
+      if (calls.size === 0) this.#hooks.keepAlive(false);
+      return;
+    }
+    calls.values[handle] = wire;
+    calls.flags[handle] = (calls.flags[handle] | Flag.HELD) & ~Flag.DELIVERED;
+    if (tagged) calls.flags[handle] |= Flag.TAGGED;
+    calls.transfers[handle] = NO_TRANSFER;
+    this.#enqueue(handle, wire);
+  }
+
+  /** A process worker answered calls: if it is now idle and nothing waits, it takes a busy worker's unstarted calls. */
+  #laneFreed(lane) {
+    if (!lane.idle || this.#queue.backlog() > 0) return;
+    for (const other of this.#processLanes) {
+      if (other !== lane && other.inFlight > 1 && other.takeBackUnstarted() > 0) return;
+    }
   }
 
   /**
@@ -122,7 +167,11 @@ export class Dispatcher {
     }
     let flags = tagged ? Flag.TAGGED : 0;
     let value = wire;
-    if (transfer.length > 0 || shared) {
+    if (this.#processes) {
+      // A process worker's lane encodes the wire for its child itself.
+      flags |= Flag.HELD;
+      transfer = NO_TRANSFER;
+    } else if (transfer.length > 0 || shared) {
       flags |= Flag.HELD; // moves or shares memory: structured clone carries it, on a port
     } else if (typeof wire === "string") {
       if (!fitsInSlot(wire)) flags |= Flag.TEXT;
@@ -147,7 +196,7 @@ export class Dispatcher {
       calls.transfers[handle] = transfer;
       // Straight to an idle worker when there is one: it starts at once, even
       // if this thread then stays busy.
-      const lane = this.#seats.takeOpen();
+      const lane = this.#processes ? 0 : this.#seats.takeOpen();
       if (lane !== 0) this.#deliver(lane, handle);
       else this.#enqueue(handle, value);
     } else this.#enqueue(handle, value);
@@ -275,6 +324,7 @@ export class Dispatcher {
     }
     // Nobody spinning for calls: wake a sleeper (one with nothing pending first).
     if (this.#seats.spinning === 0) this.#seats.wakeOne();
+    for (const lane of this.#processLanes) lane.consider();
     this.#inliner?.consider();
   }
 
@@ -478,6 +528,7 @@ export class Dispatcher {
     if (this.#seats.awaiting > 0) count += this.#deliverAwaited();
     for (const lane of this.#lanes) count += lane.drainResults(this.#settle);
     if (this.#overflowHead < this.#overflow.length) count += this.#flushOverflow();
+    for (const lane of this.#processLanes) lane.consider();
     this.#inliner?.consider();
     return count;
   }
@@ -503,6 +554,7 @@ export class Dispatcher {
     }
     this.#sleeping = true;
     const id = ++this.#sleepId;
+    for (const lane of this.#processLanes) lane.beforeSleep();
     this.#bell.sleep(() => {
       if (id !== this.#sleepId) return; // this sleep was cut short by a new call
       this.#sleeping = false;
@@ -576,7 +628,7 @@ export class Dispatcher {
    */
   laneExited(lane, error) {
     lane.drainResults(this.#settle);
-    this.#seats.vacate(lane.number);
+    if (!this.#processes) this.#seats.vacate(lane.number);
     // A waker may have picked the dead worker's seat for calls still queued.
     if (this.#queue.backlog() > 0 && this.#seats.spinning === 0) this.#seats.wakeOne();
     for (const handle of this.#calls.handles()) {

@@ -107,6 +107,12 @@ export function validatePoolOptions(options = {}) {
   if (!Number.isInteger(threads) || threads < min || threads > 256) {
     throw Errors.invalidOption(`createPool option "threads" must be an integer from ${min} to 256; received ${describeValue(threads)}`);
   }
+  if (options.worker?.runtime === "process" && options.stats === true) {
+    throw Errors.unsupportedOption("stats: true with process workers", "call timing needs histograms shared with the workers, which other processes cannot share; pool.stats() keeps its counts without timing (leave stats unset)");
+  }
+  if (options.worker?.runtime === "process" && options.worker?.resourceLimits !== undefined) {
+    throw Errors.unsupportedOption("worker.resourceLimits with process workers", "they limit a worker thread's heap; give a process worker's runtime its flags with workerExecArgv (e.g. --max-old-space-size=512) instead");
+  }
   if (options.permission !== undefined) throw Errors.unsupportedOption("permission", "worker threads share their process, so a permission policy cannot be enforced per worker; run the process with Node's --permission flags instead");
   return {
     threads,
@@ -123,7 +129,7 @@ export function validatePoolOptions(options = {}) {
     abortSignalCapacity: read(options, "abortSignalCapacity", 258, (n) => checkInteger(n, 'createPool option "abortSignalCapacity"', 1)),
     debug: debugOption(options.debug),
     source: read(options, "source", undefined, (source) => checkString(source, 'createPool option "source"')),
-    stats: read(options, "stats", sharesHistograms, (on) => {
+    stats: read(options, "stats", sharesHistograms && options.worker?.runtime !== "process", (on) => {
       checkBoolean(on, 'createPool option "stats"');
       if (on && !sharesHistograms) {
         throw Errors.unsupportedOption(
@@ -151,12 +157,15 @@ function workerOptions(worker = {}) {
   ]);
   const runtime = read(worker, "runtime", "thread", (r) => checkString(r, 'createPool option "worker.runtime"', ["thread", "process", "compiled"]));
   if (runtime === "compiled" || worker.compiled !== undefined) throw Errors.unsupportedOption("worker.runtime \"compiled\"", "compiled (Porffor) workers are not supported; use thread workers (the default)");
-  if (runtime === "process") throw Errors.unsupportedOption("worker.runtime \"process\"", "process workers are not available yet; use thread workers (the default)");
-  for (const key of ["processRuntime", "processCommandPrefix", "processSharedMemory"]) {
-    if (worker[key] !== undefined) throw Errors.unsupportedOption(`worker.${key}`, "it applies to process workers, which are not available yet");
+  const processes = runtime === "process" ? processOptions(worker) : undefined;
+  if (processes === undefined) {
+    for (const key of ["processRuntime", "processCommandPrefix", "processSharedMemory"]) {
+      if (worker[key] !== undefined) throw Errors.invalidOption(`createPool option "worker.${key}" applies to process workers: set worker.runtime to "process" as well`);
+    }
   }
   const timers = read(worker, "timers", {}, (t) => checkOptionsObject(t, "createPool option worker.timers", ["spinMicroseconds", "parkMs", "pauseNanoseconds"]));
   return {
+    processes,
     bootstrap: read(worker, "bootstrap", undefined, (bootstrap) => {
       checkOptionsObject(bootstrap, "createPool option worker.bootstrap", ["href", "name", "data"]);
       return {
@@ -181,6 +190,34 @@ function workerOptions(worker = {}) {
       return { ...limits };
     }),
   };
+}
+
+/**
+ * worker.runtime "process": which runtime runs the children (default: the one
+ * running the host), argv placed before the child's command, and how the
+ * child reaches its channel ("inherit": a descriptor on its stdin; "named":
+ * by a hard-to-guess name, for containers that share /dev/shm).
+ */
+function processOptions(worker) {
+  const processRuntime = read(worker, "processRuntime", runtime === "deno" || runtime === "bun" ? runtime : "node", (r) =>
+    checkString(r, 'createPool option "worker.processRuntime"', ["node", "deno", "bun"]));
+  const prefix = read(worker, "processCommandPrefix", [], (argv) => {
+    if (!Array.isArray(argv) || !argv.every((part) => typeof part === "string" && part !== "")) {
+      throw Errors.invalidOption('createPool option "worker.processCommandPrefix" must be an array of non-empty strings (argv placed before the worker command, e.g. ["bwrap", "--die-with-parent", ...])');
+    }
+    return [...argv];
+  });
+  let memory = read(worker, "processSharedMemory", "inherit", (m) => m);
+  if (typeof memory === "string") memory = { mode: memory };
+  checkOptionsObject(memory, "createPool option worker.processSharedMemory", ["mode", "namePrefix", "unlinkOnShutdown"]);
+  const mode = read(memory, "mode", "inherit", (m) => checkString(m, 'createPool option "worker.processSharedMemory.mode"', ["inherit", "named"]));
+  const namePrefix = read(memory, "namePrefix", "knitting-", (p) => {
+    checkString(p, 'createPool option "worker.processSharedMemory.namePrefix"');
+    if (p.includes("/") || p.includes("\0")) throw Errors.invalidOption('createPool option "worker.processSharedMemory.namePrefix" must not contain "/" or NUL');
+    return p;
+  });
+  const unlinkOnShutdown = read(memory, "unlinkOnShutdown", true, (on) => checkBoolean(on, 'createPool option "worker.processSharedMemory.unlinkOnShutdown"'));
+  return { runtime: processRuntime, prefix, memory: { mode, namePrefix, unlinkOnShutdown } };
 }
 
 function inlinerOptions(inliner) {

@@ -5,6 +5,7 @@ import { Errors } from "../errors.js";
 import { kImportingTasks } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { Lane } from "./lane.js";
+import { ProcessLane } from "../process/process-lane.js";
 import { Dispatcher } from "./dispatcher.js";
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
@@ -84,6 +85,7 @@ class PoolCore {
   #whenIdle = undefined;
 
   #log;
+  #acrossProcesses;
 
   /**
    * @param {ReturnType<typeof validatePoolOptions>} settings
@@ -92,6 +94,7 @@ class PoolCore {
    */
   constructor(settings, tasks, hostFunctions) {
     this.#tasks = tasks;
+    this.#acrossProcesses = settings.processes !== undefined;
     this.#log = poolLogger(settings.debug);
     this.#log("created", `with ${settings.threads} thread${settings.threads > 1 ? "s" : ""}, tasks: ${tasks.map((t) => t.name).join(", ")}`);
     this.#dispatcher = new Dispatcher(settings, { keepAlive: (keep) => this.#keepAlive(keep) });
@@ -100,7 +103,17 @@ class PoolCore {
       onStartupFailed: (lane, error) => this.#laneFailed(lane, error),
       onExit: (lane, code, cause) => this.#laneExited(lane, code, cause),
     };
-    this.#lanes = Array.from({ length: settings.threads }, (_, i) => new Lane(i + 1, workerData, events, settings, this.#log));
+    if (settings.processes !== undefined) {
+      const boot = {
+        tasks,
+        bootstrap: settings.bootstrap,
+        threads: settings.threads,
+        maxPayloadBytes: settings.payload.maxPayloadBytes,
+        spinMs: (settings.timers.spinMicroseconds ?? 50) / 1000,
+      };
+      const hooks = this.#dispatcher.processHooks;
+      this.#lanes = Array.from({ length: settings.threads }, (_, i) => new ProcessLane(i + 1, boot, settings.processes, settings.workerExecArgv, settings.startupTimeoutMs, hooks, events, this.#log));
+    } else this.#lanes = Array.from({ length: settings.threads }, (_, i) => new Lane(i + 1, workerData, events, settings, this.#log));
     this.#dispatcher.lanes = this.#lanes;
     this.#dispatcher.hostFunctions = hostFunctions;
   }
@@ -121,7 +134,7 @@ class PoolCore {
       if (isPromise(arg)) return this.#callLater(index, arg, control);
       const failure = this.#allLanesFailed();
       if (failure !== undefined) return withReject(Promise.reject(failure), control);
-      const prepared = prepare(arg, "arg");
+      const prepared = prepare(arg, "arg", this.#acrossProcesses);
       // Encoding runs user code (getters): it may have shut the pool down.
       if (this.#closed) return withReject(Promise.reject(Errors.poolClosed()), control);
       return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied, control);
@@ -176,7 +189,7 @@ class PoolCore {
   }
 
   #laneExited(lane, code, cause) {
-    this.#dispatcher.laneExited(lane, () => Errors.workerExited(code, cause));
+    this.#dispatcher.laneExited(lane, () => (typeof code === "string" ? Errors.processWorkerSignal(code, cause) : Errors.workerExited(code, cause)));
   }
 
   /**

@@ -342,6 +342,40 @@ export function receiveShared({ i, o, l }) {
   return new ProcessSharedBuffer(mapping, o, l);
 }
 
+// ---- between processes (a process worker's call or result) ----
+//
+// A ProcessSharedBuffer sent to or from a process worker travels as what the
+// other process needs to map the same object: its name, or the sender's pid
+// and descriptor (an anonymous object is reached through /proc/<pid>/fd on
+// Linux), and the range. The receiver maps it afresh and, in a worker, closes
+// it when the call settles.
+
+/** `{ d: { n, p, f }, o, l }` for a process worker's message; `undefined` if the mapping is closed. */
+export function describeShared(psb) {
+  const [mapping, byteOffset, byteLength] = partsOf(psb);
+  if (mapping.closed) return undefined;
+  const { name, fd } = mapping.describe();
+  return { d: { n: name, p: process.pid, f: fd }, o: byteOffset, l: byteLength };
+}
+
+/** The ProcessSharedBuffer a process worker's message carried (see describeShared). */
+export function receiveAcross({ d, o, l }) {
+  const { n: name, p: pid, f: fd } = d ?? {};
+  let mapping;
+  if (typeof name === "string") mapping = checkMapping(primitives.mapSharedMemory({ name }));
+  else if (Number.isInteger(pid) && Number.isInteger(fd) && pid > 0 && fd >= 0) {
+    mapping = native(`map descriptor ${fd} of process ${pid}`, () => new Mapping(NativeSharedMemory.openProcessFd(pid, fd)));
+  } else throw Errors.sharedMemoryArgument("a shared-memory node", "a name, or a pid and a descriptor", describe(d));
+  adopted?.push(mapping);
+  try {
+    checkRange(o, l, mapping.describe().size);
+  } catch (error) {
+    if (adopted === undefined) mapping.close();
+    throw error;
+  }
+  return new ProcessSharedBuffer(mapping, o, l);
+}
+
 /** Runs `fn` and returns its result and the mappings it received (for the worker to close when the call settles). */
 export function collectAdopted(fn) {
   const outer = adopted;

@@ -25,6 +25,8 @@ export class Runner {
   asyncPending = 0;
   /** payload.maxPayloadBytes, for results (undefined: no cap). */
   maxPayloadBytes = undefined;
+  /** In a process worker: results are encoded for another process (see encode()). */
+  acrossProcesses = false;
   /** worker.resolveAfterFinishingAll: results wait here until the worker's run of calls ends (flush()). */
   #held = null;
 
@@ -146,7 +148,7 @@ export class Runner {
   #send(handle, serial, ok, value, received) {
     let prepared;
     try {
-      prepared = prepare(value, "result");
+      prepared = prepare(value, "result", this.acrossProcesses);
       const cap = this.maxPayloadBytes;
       if (cap !== undefined) {
         const size = payloadBytes(prepared.wire, prepared.json, prepared.copied, prepared.transfer.length > 0 || prepared.shared);
@@ -154,7 +156,7 @@ export class Runner {
       }
     } catch (error) {
       ok = false; // an unsupported result rejects its call, with the reason
-      prepared = prepare(error, "result");
+      prepared = prepare(error, "result", this.acrossProcesses);
     }
     if (received.length > 0) closeAdopted(received);
     const { wire, tagged, json, transfer } = prepared;

@@ -109,6 +109,15 @@ impl NativeSharedMemory {
     Ok(Self::registered(mapping))
   }
 
+  /// Maps the object behind descriptor `fd` of process `pid` (a parent's
+  /// anonymous object, reached through /proc on Linux).
+  #[napi(factory)]
+  pub fn open_process_fd(pid: u32, fd: i32) -> Result<Self> {
+    let mapping = Mapping::open_process_fd(pid, fd)
+      .map_err(|e| io_error("open another process's descriptor", e))?;
+    Ok(Self::registered(mapping))
+  }
+
   /// Another handle, in this isolate, on mapping `id` of this process (a
   /// ProcessSharedBuffer received from another thread).
   #[napi(factory)]
@@ -405,5 +414,21 @@ pub fn shared_memory_stats() -> SharedMemoryStats {
     open_bytes: stats.open_bytes as f64,
     kept_mappings: stats.kept_mappings as f64,
     kept_bytes: stats.kept_bytes as f64,
+  }
+}
+
+/// Has the kernel kill this process when the process that started it exits
+/// (Linux `PR_SET_PDEATHSIG`): a process worker never outlives its pool's
+/// host, even one that was killed. Returns false where the OS has no such
+/// setting (the worker then watches its parent instead).
+#[napi]
+pub fn die_with_parent() -> bool {
+  #[cfg(target_os = "linux")]
+  {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).is_ok()
+  }
+  #[cfg(not(target_os = "linux"))]
+  {
+    false
   }
 }

@@ -1,0 +1,176 @@
+// Process workers (worker: { runtime: "process" }): the pool's API and tasks,
+// run by child processes that share a channel in OS shared memory.
+import test from "ava";
+import { readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createPool, Envelope } from "knitting";
+import { BufferReference } from "knitting/unsafe";
+import { ProcessSharedBuffer } from "knitting/shared-memory";
+import * as tasks from "./fixtures/process-tasks.mjs";
+
+const processPool = (threads = 1, worker = {}) => createPool({ threads, worker: { runtime: "process", ...worker } })(tasks);
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const shm = () => readdirSync("/dev/shm");
+
+test("calls run in child processes, where isMain is false", async (t) => {
+  await using pool = processPool(2);
+  const places = await Promise.all(Array.from({ length: 8 }, () => pool.call.where()));
+  for (const { pid, isMain } of places) {
+    t.not(pid, process.pid);
+    t.false(isMain);
+  }
+  t.is(pool.stats().workers.length, 2);
+});
+
+test("payload kinds arrive as sent, both ways", async (t) => {
+  await using pool = processPool();
+  const values = [
+    undefined, null, true, 0, -0, 1.5, NaN, 2n ** 70n, "ü🌍", [1, , 3], { a: { b: [new Date(5)] } },
+    new Uint8Array([1, 2, 3]), new Float64Array([1.5]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)),
+    Buffer.from("buf"), new Uint8Array(100_000).fill(7), new Error("plain", { cause: 1 }), new Envelope({ k: 1 }, new ArrayBuffer(3)),
+  ];
+  for (const value of values) t.deepEqual(await pool.call.echo(value), value);
+  const back = await pool.call.echo(Buffer.from("buf"));
+  t.true(Buffer.isBuffer(back));
+});
+
+test("errors keep their class, message, code and cause", async (t) => {
+  await using pool = processPool();
+  const error = await t.throwsAsync(pool.call.fail("no"), { instanceOf: RangeError, message: "no", code: "E_TASK" });
+  t.is(error.cause.message, "inner");
+  t.is(await pool.call.echo(1), 1, "the worker still serves");
+});
+
+test("a BufferReference or SharedArrayBuffer is refused at the process boundary, nothing consumed, the worker healthy", async (t) => {
+  await using pool = processPool();
+  const boundary = { code: "ERR_KNITTING_PROCESS_BOUNDARY", message: /cannot cross a process-worker boundary.*ProcessSharedBuffer/is };
+  const ref = new BufferReference(new Uint8Array([1, 2, 3]));
+  await t.throwsAsync(pool.call.echo(ref), boundary);
+  t.false(ref.released, "the reference was not consumed");
+  t.is(ref.byteLength, 3);
+  await t.throwsAsync(pool.call.echo(new Envelope({ h: 1 }, ref)), boundary);
+  t.false(ref.released);
+  await t.throwsAsync(pool.call.echo({ nested: ref }), boundary);
+  const sab = new SharedArrayBuffer(8);
+  await t.throwsAsync(pool.call.echo(sab), boundary);
+  await t.throwsAsync(pool.call.echo(new Int32Array(sab)), boundary);
+  await t.throwsAsync(pool.call.echo(new Envelope({}, sab)), boundary);
+  await t.throwsAsync(pool.call.echo([1, { deep: new Uint8Array(sab) }]), boundary);
+  t.is(await pool.call.echo("still here"), "still here");
+  t.deepEqual([...new Uint8Array(ref.toArrayBuffer())], [1, 2, 3], "its bytes are intact");
+});
+
+for (const mode of ["inherit", "named"]) {
+  test(`a ProcessSharedBuffer is the same memory in the child (channel ${mode}), Atomics included`, async (t) => {
+    const prefix = `knitting-spec-${mode}-`;
+    {
+      await using pool = processPool(2, { processSharedMemory: mode === "named" ? { mode, namePrefix: prefix } : mode });
+      const psb = ProcessSharedBuffer.create(64);
+      const sums = await Promise.all(Array.from({ length: 20 }, () => pool.call.bump({ psb, by: 3 })));
+      t.is(Atomics.load(psb.view(Int32Array), 0), 60, "every child added to the same word");
+      t.is(Math.max(...sums), 60);
+      t.is(psb.bytes()[8], 0xcd);
+      const made = await pool.call.make({ size: 1 << 20, fill: 9 });
+      t.is(made.byteLength, 1 << 20);
+      t.true(made.bytes().every((b) => b === 9), "a buffer made in the child is readable here");
+      made.descriptor.mapping.close();
+      psb.descriptor.mapping.close();
+    }
+    t.deepEqual(shm().filter((n) => n.startsWith(prefix)), [], "no shared-memory object outlives the pool");
+  });
+}
+
+test("a dying child rejects only the call it ran, the calls it had not started run elsewhere, and it is replaced", async (t) => {
+  await using pool = processPool(2);
+  const calls = Array.from({ length: 200 }, (_, i) => (i === 100 ? pool.call.exit(7) : pool.call.echo(i)));
+  const results = await Promise.allSettled(calls);
+  const rejected = results.filter((r) => r.status === "rejected");
+  t.is(rejected.length, 1);
+  t.is(rejected[0].reason.code, "ERR_KNITTING_WORKER_EXITED");
+  t.regex(rejected[0].reason.message, /code 7/);
+  t.is(results[100].status, "rejected");
+  t.is(await pool.call.echo("after"), "after");
+});
+
+test("a child killed from outside rejects its call with the signal, and is replaced", async (t) => {
+  await using pool = processPool(1);
+  const running = pool.call.busy(60_000);
+  const { pid } = await Promise.race([pool.call.where(), new Promise((r) => setTimeout(r, 50)).then(() => ({ pid: pool.stats().workers[0].threadId }))]);
+  process.kill(pid, "SIGKILL");
+  await t.throwsAsync(running, { code: "ERR_KNITTING_WORKER_EXITED", message: /SIGKILL/ });
+  t.not((await pool.call.where()).pid, pid);
+});
+
+test("a call is not held up by a busy child while another is idle", async (t) => {
+  await using pool = processPool(2);
+  await Promise.all([pool.call.echo(0), pool.call.echo(0)]); // both children ready
+  const order = [];
+  const slow = pool.call.busy(1500).then(() => order.push("busy"));
+  await new Promise((r) => setTimeout(r, 100));
+  await Promise.all(Array.from({ length: 5 }, (_, i) => pool.call.echo(i).then(() => order.push("quick"))));
+  await slow;
+  t.deepEqual(order, ["quick", "quick", "quick", "quick", "quick", "busy"]);
+});
+
+test("calls queued behind a busy child move to a child that became idle", async (t) => {
+  await using pool = processPool(2);
+  await Promise.all([pool.call.echo(0), pool.call.echo(0)]);
+  // Both busy; the burst is spread over both; the short one frees its child first.
+  const long = pool.call.busy(2000);
+  const short = pool.call.busy(200);
+  const burst = Array.from({ length: 40 }, (_, i) => pool.call.echo(i));
+  const done = [];
+  await Promise.all(burst.map((p) => p.then(() => done.push("echo"))).concat(long.then(() => done.push("long")), short));
+  t.is(done.at(-1), "long", "every queued call finished before the long one");
+});
+
+test("shutdown reaps every child, also one stuck in an endless loop, and unlinks named channels", async (t) => {
+  const prefix = "knitting-spec-shutdown-";
+  const pool = processPool(2, { processSharedMemory: { mode: "named", namePrefix: prefix, unlinkOnShutdown: true } });
+  const pids = pool.stats().workers.map((w) => w.threadId);
+  const stuck = pool.call.forever();
+  await pool.call.echo(1);
+  await pool.shutdown();
+  await t.throwsAsync(stuck, { code: "ERR_KNITTING_THREAD_CLOSED" });
+  for (const pid of pids) t.false(alive(pid), `child ${pid} was reaped`);
+  t.deepEqual(shm().filter((n) => n.startsWith(prefix)), []);
+});
+
+test("children die with their host, even one killed without shutdown", (t) => {
+  const script = `
+    import { createPool } from "knitting";
+    import * as tasks from ${JSON.stringify(new URL("./fixtures/process-tasks.mjs", import.meta.url).href)};
+    const pool = createPool({ threads: 2, worker: { runtime: "process" } })(tasks);
+    await pool.call.echo(1);
+    console.log(JSON.stringify(pool.stats().workers.map((w) => w.threadId)));
+    process.kill(process.pid, "SIGKILL");`;
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  const pids = JSON.parse(result.stdout.trim());
+  t.is(pids.length, 2);
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline);
+  t.deepEqual(pids.filter(alive), [], "no child outlives its host");
+});
+
+test("process worker options are validated", (t) => {
+  const make = (worker, extra = {}) => () => createPool({ ...extra, worker: { runtime: "process", ...worker } })(tasks);
+  t.throws(make({ processRuntime: "python" }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(make({ processCommandPrefix: "bwrap" }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(make({ processSharedMemory: "magic" }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(make({ processSharedMemory: { namePrefix: "a/b" } }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(make({}, { stats: true }), { code: "ERR_KNITTING_UNSUPPORTED_OPTION" });
+  t.throws(() => createPool({ worker: { processRuntime: "node" } }), { code: "ERR_KNITTING_INVALID_OPTION", message: /runtime to "process"/ });
+});
+
+test("processCommandPrefix runs the child through the given command", async (t) => {
+  await using pool = processPool(1, { processCommandPrefix: ["/usr/bin/env", "KNITTING_SPEC_PREFIX=1"] });
+  const { pid } = await pool.call.where();
+  t.not(pid, process.pid);
+});

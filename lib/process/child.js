@@ -1,0 +1,196 @@
+// Entry of a process worker (worker: { runtime: "process" }): a Node, Deno
+// or Bun child that maps its channel (an inherited descriptor on stdin, or a
+// name), imports the pool's tasks, and runs the calls its host forwards,
+// writing each result back. It parks on a futex in the channel when there is
+// nothing to run, and exits when the host says stop, or dies with the host.
+import { kImportingTasks } from "../symbols.js";
+import { Channel, INDEX_MASK, REVOKED, W } from "./channel.js";
+import { Kind, readFrame, resultFrame } from "./frames.js";
+import { ProcessSharedBuffer } from "../shared-memory/process-shared-buffer.js";
+import { Runner } from "../worker/run.js";
+import { loadTasks } from "../worker/load-tasks.js";
+import { Errors } from "../errors.js";
+import { prepare } from "../codec/prepare.js";
+import { runtime } from "../runtime/runtime.js";
+import { dieWithParent } from "../native.js";
+import { BOOT_ENV } from "../runtime/is-main.js";
+
+const boot = JSON.parse(process.env[BOOT_ENV]);
+// (This process's own children are not pool workers.)
+delete process.env[BOOT_ENV];
+globalThis[kImportingTasks] = true;
+const parent = process.ppid;
+if (!dieWithParent()) {
+  // Where the OS cannot tie this process to its parent, it watches for a new parent.
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 500).unref();
+}
+
+const psb = boot.name === undefined ? ProcessSharedBuffer.fromDescriptor({ fd: 0 }) : ProcessSharedBuffer.create({ mode: "open", name: boot.name });
+const channel = new Channel(psb);
+const words = channel.words;
+
+/** Results the ring had no room for yet, in order. */
+const pending = [];
+let wrote = false;
+
+function send(bytes) {
+  if (pending.length > 0 || !channel.results.write(bytes)) pending.push(bytes.slice());
+  else wrote = true;
+}
+
+/** Writes what waited for room, and wakes the host if anything was written. */
+function flush() {
+  while (pending.length > 0 && channel.results.write(pending[0])) {
+    pending.shift();
+    wrote = true;
+  }
+  if (wrote) {
+    wrote = false;
+    channel.ring(W.RESULT_SEQ, W.HOST_PARKED);
+  }
+}
+
+/** Calls the host aborted, by "handle:serial" (checked before a call starts, and by hasAborted()). */
+const aborted = new Set();
+const times = { wait: 0, started: () => 0, ended() {}, waitedMs: () => 0 };
+const runner = new Runner(
+  { send: (handle, serial, ok, wire, tagged) => (send(resultFrame(Kind.RESULT, handle, serial, ok, tagged, wire)), true) },
+  // (a result written while calls run is announced once their batch ends; one an async task settles, at once)
+  () => {
+    if (inBatch === 0) flush();
+  },
+  () => {},
+  () => {},
+  (handle, serial) => aborted.has(`${handle}:${serial}`),
+  times,
+);
+runner.acrossProcesses = true;
+runner.maxPayloadBytes = boot.maxPayloadBytes;
+
+/** Call messages read so far: the index of the next one. */
+let index = 0;
+
+/**
+ * Claims call `k` before it runs. The host may take back calls this child
+ * has not started (for an idle worker): it stores REVOKED | r in NEXT, and
+ * calls before index r are skipped here; r is the next call it forwards.
+ */
+function claim(k) {
+  for (;;) {
+    const next = Atomics.load(words, W.NEXT);
+    if (next & REVOKED && ((k - (next & INDEX_MASK)) << 2) < 0) return false;
+    if (Atomics.compareExchange(words, W.NEXT, next, (k + 1) & INDEX_MASK) === next) return true;
+  }
+}
+
+function onMessage(bytes) {
+  const frame = readFrame(bytes);
+  if (frame.kind === Kind.ABORT) {
+    aborted.add(`${frame.handle}:${frame.serial}`);
+    runner.abortRunning(frame.handle, frame.serial);
+    return;
+  }
+  const k = index;
+  index = (index + 1) & INDEX_MASK;
+  if (!claim(k)) return;
+  let wire;
+  try {
+    wire = frame.wire();
+  } catch (error) {
+    runner.post(frame.handle, frame.serial, false, Errors.corruptPayload(error?.message ?? String(error), error));
+    return;
+  }
+  runner.run(frame.handle, frame.serial, frame.task, wire, frame.tagged);
+}
+
+const SPIN_MS = boot.spinMs;
+let turns = 0;
+let inBatch = 0;
+let parkedAsync = false;
+
+function stop() {
+  process.exit(0);
+}
+
+function work() {
+  for (;;) {
+    if (Atomics.load(words, W.STOP) === 1) return stop();
+    inBatch++;
+    let count;
+    try {
+      count = channel.calls.read(onMessage, 64);
+    } finally {
+      inBatch--;
+    }
+    flush();
+    if (count > 0) {
+      // Let promises and timers of async tasks run now and then.
+      if (runner.asyncPending > 0 || (++turns & 63) === 0) return void setImmediate(work);
+      continue;
+    }
+    if (spin()) continue;
+    const value = channel.prepareToPark(W.CALL_SEQ, W.CHILD_PARKED, channel.calls);
+    if (value === undefined) continue;
+    if (runner.asyncPending === 0 && pending.length === 0) {
+      // Nothing of this child's needs its event loop: block until called.
+      psb.wait(W.CALL_SEQ, value);
+      Atomics.store(words, W.CHILD_PARKED, 0);
+      continue;
+    }
+    if (parkedAsync) return;
+    parkedAsync = true;
+    psb.waitAsync(W.CALL_SEQ, value).then(() => {
+      parkedAsync = false;
+      Atomics.store(words, W.CHILD_PARKED, 0);
+      work();
+    });
+    return;
+  }
+}
+
+/** Waits briefly for a call before parking; true if one came. */
+function spin() {
+  const end = performance.now() + SPIN_MS;
+  do {
+    for (let i = 0; i < 64; i++) if (channel.calls.hasItems()) return true;
+  } while (performance.now() < end);
+  return false;
+}
+
+/** worker.bootstrap, as a thread worker runs it. */
+async function runBootstrap() {
+  const bootstrap = boot.bootstrap;
+  if (bootstrap === undefined) return;
+  let module;
+  try {
+    module = await import(bootstrap.href);
+  } catch (cause) {
+    throw Errors.bootstrapFailed(bootstrap, `it could not be imported: ${cause?.message ?? cause}`, cause);
+  }
+  const fn = module[bootstrap.name];
+  if (typeof fn !== "function") throw Errors.bootstrapFailed(bootstrap, `it has no function export "${bootstrap.name}"`);
+  try {
+    await fn(bootstrap.data, { thread: boot.lane - 1, totalNumberOfThread: boot.threads, runtime });
+  } catch (cause) {
+    throw Errors.bootstrapFailed(bootstrap, `it threw: ${cause?.message ?? cause}`, cause);
+  }
+}
+
+runBootstrap().then(() => loadTasks(boot.tasks, () => {})).then(
+  (tasks) => {
+    globalThis[kImportingTasks] = false;
+    runner.tasks = tasks;
+    send(resultFrame(Kind.READY, 0, 0, 1, false, process.pid));
+    flush();
+    work();
+  },
+  (error) => {
+    // The host reads this before it handles the exit.
+    const { wire, tagged } = prepare(error, "error", true);
+    send(resultFrame(Kind.STARTUP_FAILED, 0, 0, 0, tagged, wire));
+    flush();
+    process.exit(1);
+  },
+);

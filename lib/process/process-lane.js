@@ -1,0 +1,446 @@
+// One process worker of a pool (worker: { runtime: "process" }), as the
+// host sees it: a child process (Node, Deno or Bun) and the channel it maps.
+// Like the inliner lane, it claims calls from the pool's queue on the host
+// (so attribution, cancellation and the queue's order are the pool's own),
+// then forwards them to its child over the channel.
+//
+// It claims a call only while its child has nothing to run, or while no other
+// process worker is idle (then up to WINDOW calls wait at the child, so a
+// stream of small calls never waits for a round trip). The child claims each
+// forwarded call before it starts it (NEXT in the channel); the host can take
+// back the calls a busy child has not started, for a worker that became idle,
+// and does so with one compare-and-swap, so a call runs at most once and
+// never waits behind a slow one while another worker is free. When the child
+// dies, the calls it started are rejected with ERR_KNITTING_WORKER_EXITED and
+// the ones it had not started go back into the queue.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Channel, INDEX_MASK, MAX_MESSAGE, REVOKED, W } from "./channel.js";
+import { Kind, abortFrame, callFrame, readFrame } from "./frames.js";
+import { Errors } from "../errors.js";
+import { HELD } from "../transport/slot-value.js";
+import { BOOT_ENV } from "../runtime/is-main.js";
+import { unlinkSharedMemory } from "../native.js";
+import { runtime } from "../runtime/runtime.js";
+import { decode } from "../codec/decode.js";
+
+/** Calls forwarded to a child that has not started them, at most, while no other worker is idle. */
+const WINDOW = 64;
+/** How long a closing child gets to exit on its own before it is killed (ms). */
+const EXIT_GRACE_MS = 1000;
+const STARTUP_ATTEMPTS = 4;
+const STARTUP_BACKOFF_MS = [50, 250, 1000];
+const childEntry = fileURLToPath(new URL("./child.js", import.meta.url));
+
+/** The command that runs a child of runtime `name`: this process's own binary when it is that runtime. */
+function command(name) {
+  if (name === runtime) return process.execPath;
+  return name;
+}
+
+function runtimeArgs(name, execArgv) {
+  if (name === "deno") return ["run", "--allow-env", "--allow-read", "--allow-ffi", ...execArgv, childEntry];
+  return [...execArgv, childEntry];
+}
+
+let names = 0;
+function uniqueName(prefix) {
+  const random = Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join("");
+  return `${prefix}${process.pid}-${++names}-${random}`;
+}
+
+export class ProcessLane {
+  /** Set when the child could not load its tasks: this lane is out of service. */
+  startupError = undefined;
+  times = undefined;
+  openedAt = performance.now();
+  #settings;
+  #pool;
+  #events;
+  #log;
+  #boot;
+  /** @type {import("node:child_process").ChildProcess} */
+  #child;
+  /** @type {Channel} */
+  #channel;
+  #name;
+  #ready = false;
+  #closing = false;
+  #kept = false;
+  #crash;
+  #failedStarts = 0;
+  /** Calls forwarded and not answered, by handle: { serial, index, wire, tagged, keep }. */
+  #forwarded = new Map();
+  /** Index of the next call forwarded. */
+  #index = 0;
+  /** Index of the next call written to the ring (calls from it on wait in the outbox). */
+  #writtenIndex = 0;
+  /** Frames the ring had no room for yet: { bytes, call } (call: a call's, else an abort's). */
+  #outbox = [];
+  #armed = false;
+  #exited;
+
+  /**
+   * @param {number} number 1-based lane number (claims and stats name it)
+   * @param {object} boot what the child needs: tasks, bootstrap, threads, spinMs, maxPayloadBytes
+   * @param {{ runtime: string, prefix: string[], memory: { mode: string, namePrefix: string, unlinkOnShutdown: boolean } }} settings
+   * @param {object} pool the dispatcher's hooks (see Dispatcher.processHooks)
+   * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause) }} events
+   */
+  constructor(number, boot, settings, execArgv, startupTimeoutMs, pool, events, log) {
+    this.#startupTimeoutMs = startupTimeoutMs;
+    this.number = number;
+    this.#boot = { ...boot, lane: number };
+    this.#settings = settings;
+    this.#execArgv = execArgv ?? [];
+    this.#pool = pool;
+    this.#events = events;
+    this.#log = log;
+    this.results = { hasItems: () => this.#channel.results.hasItems() };
+    this.#start();
+  }
+  #execArgv;
+  #startupTimeoutMs;
+  #timedOut = false;
+  #startupTimer;
+
+  /** The child's pid (stats call it threadId, as for thread workers). */
+  get threadId() {
+    return this.#child?.pid ?? -1;
+  }
+
+  /** Calls at the child (forwarded and not answered). */
+  get inFlight() {
+    return this.#forwarded.size;
+  }
+
+  /** Whether this lane could run a call at once. */
+  get idle() {
+    return this.#ready && this.#forwarded.size === 0 && !this.#closing;
+  }
+
+  #start() {
+    const { memory, prefix } = this.#settings;
+    this.#ready = false;
+    this.#crash = undefined;
+    this.#index = 0;
+    this.#writtenIndex = 0;
+    this.#outbox.length = 0;
+    const named = memory.mode === "named";
+    this.#name = named ? uniqueName(memory.namePrefix) : undefined;
+    this.#channel = Channel.create(this.#name);
+    const boot = JSON.stringify({ ...this.#boot, name: this.#name });
+    const argv = [...prefix, command(this.#settings.runtime), ...runtimeArgs(this.#settings.runtime, this.#execArgv)];
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: [named ? "ignore" : this.#channel.psb.fd, "inherit", "inherit"],
+      env: { ...process.env, [BOOT_ENV]: boot },
+    });
+    this.#child = child;
+    this.#log(`process worker ${this.number} started`, `(pid ${child.pid}, ${this.#settings.runtime})`);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    this.#exited = exited;
+    child.once("error", (error) => {
+      this.#crash = error;
+      if (child.pid === undefined) this.#onExit(child, null, null); // it never started (no such command)
+    });
+    child.once("exit", (code, signal) => this.#onExit(child, code, signal));
+    this.#armWatch(); // the child's ready message wakes it
+    // A child not ready in time (a top-level await that never settles) is killed, and the lane fails.
+    this.#timedOut = false;
+    if (this.#startupTimeoutMs !== Infinity) {
+      this.#startupTimer = setTimeout(() => {
+        if (this.#ready || this.#closing || child !== this.#child) return;
+        this.#timedOut = true;
+        child.kill("SIGKILL");
+      }, this.#startupTimeoutMs).unref();
+    }
+    if (!this.#kept) child.unref();
+  }
+
+  #onExit(child, code, signal) {
+    if (child !== this.#child || child.handled) return;
+    child.handled = true;
+    this.#disarm();
+    const channel = this.#channel;
+    this.drainResults(this.#settle ?? (() => {}));
+    if (this.#name !== undefined) this.#unlink();
+    if (this.#closing) return channel.close();
+    const wasReady = this.#ready;
+    this.#ready = false;
+    const cause = this.#crash;
+    this.#log(`process worker ${this.number} exited`, `with ${signal ?? `code ${code}`}${wasReady ? "; replacing it" : " while starting"}`);
+    // Calls it had not started go back into the queue; the pool rejects those it had.
+    this.#takeBack(true);
+    if (this.startupError === undefined) this.#events.onExit(this, signal ?? code, cause);
+    channel.close();
+    if (this.startupError !== undefined) return;
+    if (wasReady) {
+      this.#failedStarts = 0;
+      return this.#start();
+    }
+    if (this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
+      const why = this.#timedOut
+        ? `it did not finish loading its tasks within ${this.#startupTimeoutMs} ms (a top-level await that never settles?)`
+        : `it exited with ${signal ?? `code ${code}`} before it was ready${cause ? ` (${cause.message ?? cause})` : ""}`;
+      return this.#failStartup(Errors.workerStartupFailed(this.#boot.tasks[0]?.href, why, this.#failedStarts, cause));
+    }
+    setTimeout(() => {
+      if (!this.#closing) this.#start();
+    }, STARTUP_BACKOFF_MS[this.#failedStarts - 1]).unref();
+  }
+
+  #failStartup(error) {
+    if (this.startupError !== undefined) return;
+    this.#log(`process worker ${this.number} failed to start`, error?.message);
+    this.#events.onStartupFailed(this, error);
+  }
+
+  #unlink() {
+    if (!this.#settings.memory.unlinkOnShutdown || this.#name === undefined) return;
+    try {
+      unlinkSharedMemory(this.#name);
+    } catch {
+      // (already unlinked)
+    }
+  }
+
+  // ---- calls ----
+
+  /** The dispatcher published calls or looked for work: take what this lane should. */
+  consider() {
+    if (!this.#ready || this.#closing) return;
+    let took = 0;
+    while (this.#wants()) {
+      const popped = this.#pool.queue.pop(this.number, this.#take);
+      if (popped !== true) break;
+      took++;
+    }
+    if (took > 0) this.#flushCalls();
+  }
+
+  /** Room for another call: nothing at the child, or a window's worth while no other worker is idle. */
+  #wants() {
+    const at = this.#forwarded.size;
+    if (at === 0) return true;
+    return at < WINDOW && this.#outbox.length === 0 && !this.#pool.othersIdle(this);
+  }
+
+  #take = (handle, serial, taskIndex, wire, tagged, failure) => {
+    const pool = this.#pool;
+    if (failure !== undefined) return pool.settleDecoded(handle, serial, false, failure);
+    if (pool.queue.aborted(handle, serial)) return pool.dropped(handle, serial);
+    let keep;
+    if (wire === HELD) {
+      const held = pool.held(handle);
+      if (held === undefined) return;
+      [wire, tagged, keep] = held;
+    }
+    this.#forward(handle, serial, taskIndex, wire, tagged, keep);
+  };
+
+  #forward(handle, serial, taskIndex, wire, tagged, keep) {
+    let bytes;
+    try {
+      bytes = callFrame(handle, serial, taskIndex, tagged, wire);
+      if (bytes.byteLength > MAX_MESSAGE) throw Errors.processPayloadTooLarge(bytes.byteLength, MAX_MESSAGE);
+    } catch (error) {
+      return this.#pool.settleDecoded(handle, serial, false, error);
+    }
+    const index = this.#index;
+    this.#index = (index + 1) & INDEX_MASK;
+    this.#forwarded.set(handle, { serial, index, taskIndex, wire, tagged, keep });
+    this.#write(bytes, true);
+  }
+
+  /** Writes a frame to the ring, or keeps it for when the child has made room. */
+  #write(bytes, call) {
+    if (this.#outbox.length > 0 || !this.#channel.calls.write(bytes)) return void this.#outbox.push({ bytes: bytes.slice(), call });
+    if (call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
+    this.#written = true;
+  }
+  #written = false;
+
+  /** Writes frames that waited for room and wakes the child if anything was written. */
+  #flushCalls() {
+    const outbox = this.#outbox;
+    while (outbox.length > 0 && this.#channel.calls.write(outbox[0].bytes)) {
+      if (outbox.shift().call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
+      this.#written = true;
+    }
+    if (this.#written) {
+      this.#written = false;
+      this.#channel.ring(W.CALL_SEQ, W.CHILD_PARKED);
+      this.#armWatch();
+    }
+  }
+
+  /**
+   * Takes back the calls the child has not started: all of them when it died
+   * (`dead`), else those it can still be kept from starting. They go back into
+   * the queue. Returns how many.
+   */
+  #takeBack(dead) {
+    if (this.#forwarded.size === 0) return 0;
+    const words = this.#channel.words;
+    let from;
+    if (dead) {
+      from = Atomics.load(words, W.NEXT) & INDEX_MASK;
+    } else {
+      for (;;) {
+        const next = Atomics.load(words, W.NEXT);
+        from = next & INDEX_MASK;
+        if (from === this.#index) return 0;
+        // The child skips what was written from `from` on; calls still in the outbox are never written.
+        if (Atomics.compareExchange(words, W.NEXT, next, REVOKED | this.#writtenIndex) === next) break;
+      }
+    }
+    const back = [];
+    for (const [handle, call] of this.#forwarded) {
+      // (indexes wrap at 2^30: compare by distance)
+      if (((call.index - from) << 2) >= 0 && ((this.#index - call.index) << 2) > 0) back.push(handle);
+    }
+    // Calls not yet written never reach the child: the next one written gets the index it expects.
+    this.#outbox = this.#outbox.filter((frame) => !frame.call);
+    this.#index = this.#writtenIndex;
+    for (const handle of back) {
+      const call = this.#forwarded.get(handle);
+      this.#forwarded.delete(handle);
+      this.#pool.requeue(handle, call.serial, call.wire, call.tagged, call.keep);
+    }
+    if (dead) this.#forwarded.clear(); // (the pool rejects the calls it had started)
+    return back.length;
+  }
+
+  /** This lane is idle: takes back a busy lane's unstarted calls for it. Returns how many came back. */
+  takeBackUnstarted() {
+    if (!this.#ready || this.#closing) return 0;
+    return this.#takeBack(false);
+  }
+
+  /** Tells the child that the host aborted call (handle, serial) (its task's hasAborted() and signal). */
+  tellAborted(handle, serial) {
+    if (!this.#ready || !this.#forwarded.has(handle)) return;
+    this.#write(abortFrame(handle, serial), false);
+    this.#flushCalls();
+  }
+
+  // ---- results ----
+
+  /** Reads the child's messages: results settle(handle, serial, ok, wire, tagged). Returns how many. */
+  drainResults(settle) {
+    this.#settle = settle;
+    if (this.#channel.psb.descriptor.mapping.closed) return 0;
+    const count = this.#channel.results.read(this.#onMessage);
+    if (count > 0 && this.#outbox.length > 0) this.#flushCalls();
+    if (count > 0) this.#pool.laneFreed(this);
+    return count;
+  }
+  #settle;
+
+  #onMessage = (bytes) => {
+    const frame = readFrame(bytes);
+    if (frame.kind === Kind.RESULT) {
+      const call = this.#forwarded.get(frame.handle);
+      if (call !== undefined && call.serial === frame.serial) this.#forwarded.delete(frame.handle);
+      let wire;
+      try {
+        wire = frame.wire();
+      } catch (error) {
+        return this.#settle(frame.handle, frame.serial, 0, Errors.corruptPayload(error?.message ?? String(error), error), false);
+      }
+      return this.#settle(frame.handle, frame.serial, frame.ok, wire, frame.tagged);
+    }
+    if (frame.kind === Kind.READY) {
+      this.#ready = true;
+      this.#failedStarts = 0;
+      clearTimeout(this.#startupTimer);
+      // The child has mapped its channel: the name is no longer needed (nobody else can open it now).
+      this.#unlink();
+      this.#log(`process worker ${this.number} ready`);
+      return;
+    }
+    if (frame.kind === Kind.STARTUP_FAILED) {
+      let error;
+      try {
+        error = decode(frame.wire(), frame.tagged);
+      } catch (cause) {
+        error = cause;
+      }
+      this.#failStartup(error);
+    }
+  };
+
+  // ---- waking the host ----
+
+  /**
+   * Arms a wait for the child's next message (the host's poll may have
+   * stopped): when it comes, the pool drains and looks again. One wait at a
+   * time, and only while the child has something to answer.
+   */
+  #armWatch() {
+    if (this.#armed || this.#closing) return;
+    if (this.#ready && this.#forwarded.size === 0) return;
+    const channel = this.#channel;
+    const value = channel.prepareToPark(W.RESULT_SEQ, W.HOST_PARKED, channel.results);
+    if (value === undefined) return void queueMicrotask(() => this.#pool.wake());
+    this.#armed = true;
+    const watched = channel;
+    channel.psb.waitAsync(W.RESULT_SEQ, value).then(() => {
+      if (watched !== this.#channel) return;
+      this.#armed = false;
+      Atomics.store(watched.words, W.HOST_PARKED, 0);
+      if (this.#closing) return;
+      this.#pool.wake();
+      this.#armWatch();
+    });
+  }
+
+  /** Ends a pending wait (the child is gone, or the pool closes). */
+  #disarm() {
+    if (!this.#armed) return;
+    this.#armed = false;
+    const channel = this.#channel;
+    Atomics.add(channel.words, W.RESULT_SEQ, 1);
+    channel.psb.notify(W.RESULT_SEQ);
+  }
+
+  /** The dispatcher is about to sleep: a message from the child must wake it. */
+  beforeSleep() {
+    this.#armWatch();
+  }
+
+  // ---- lifecycle ----
+
+  keepAlive(keep) {
+    this.#kept = keep;
+    if (keep) this.#child.ref();
+    else this.#child.unref();
+  }
+
+  /** Kills the child (a call outlived its hard deadline); it is replaced, and `cause` explains its calls' failure. */
+  stop(cause) {
+    this.#crash = cause;
+    this.#log(`process worker ${this.number} stopped`, cause?.message);
+    this.#child.kill("SIGKILL");
+  }
+
+  /** Stops the child for good: asks it to exit, kills it if it has not within a second; reaps it. */
+  async close() {
+    if (this.#closing) return this.#exited;
+    this.#closing = true;
+    const child = this.#child;
+    const channel = this.#channel;
+    this.#disarm();
+    if (child.exitCode === null && child.signalCode === null) {
+      Atomics.store(channel.words, W.STOP, 1);
+      channel.ring(W.CALL_SEQ, W.CHILD_PARKED);
+      Atomics.store(channel.words, W.CHILD_PARKED, 0);
+      channel.psb.notify(W.CALL_SEQ);
+      const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_GRACE_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    this.#unlink();
+    if (!channel.psb.descriptor.mapping.closed) channel.close();
+  }
+}

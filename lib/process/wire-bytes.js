@@ -1,0 +1,264 @@
+// The wire (what codec/encode.js makes of a value) as bytes, for process
+// workers. Threads hand the wire to structured clone; a process worker may be
+// another runtime (a Deno or Bun child of a Node host), whose engine reads no
+// serialization of ours, so the wire crosses as this small format that every
+// runtime decodes the same way. It covers exactly what the encoder leaves in
+// a wire meant for another process: primitives, bigints, strings, arrays
+// (holes kept), plain objects (tag nodes are plain objects), Dates,
+// ArrayBuffers (resizable ones keep their maximum), typed arrays and DataViews.
+// Everything decoded is a copy: the bytes it came from may be reused at once.
+//
+// Little-endian. One type byte, then:
+//   int32 (4), float64 (8), bigint/string (u32 byte length + UTF-8),
+//   array (u32 length + items), object (u32 count + [key string, value]...),
+//   date (float64), buffer (u32 length + bytes), resizable buffer (u32 length,
+//   u32 maximum + bytes), typed array (u8 class + u32 byte length + bytes),
+//   data view (u32 length + bytes).
+import { TYPED_ARRAYS } from "../codec/encode.js";
+import { types } from "node:util";
+import {
+  bufferByteLength, bufferMaxByteLength, bufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset,
+  typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName,
+} from "../intrinsics.js";
+
+const T_UNDEFINED = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_INT = 4, T_FLOAT = 5, T_BIGINT = 6, T_STRING = 7;
+const T_ARRAY = 8, T_HOLE = 9, T_OBJECT = 10, T_DATE = 11, T_BUFFER = 12, T_RESIZABLE = 13, T_TYPED = 14, T_DATAVIEW = 15;
+
+const CLASSES = [...TYPED_ARRAYS.values()];
+const CLASS_INDEX = new Map(CLASSES.map((Class, i) => [Class.name, i]));
+const { isArrayBuffer, isArrayBufferView, isDataView, isDate } = types;
+const { isArray } = Array;
+const { keys: objectKeys, hasOwn } = Object;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** A growable byte buffer the encoder writes into (reused between messages). */
+export class ByteWriter {
+  bytes = new Uint8Array(4096);
+  view = new DataView(this.bytes.buffer);
+  length = 0;
+
+  reset() {
+    this.length = 0;
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve(n) {
+    const needed = this.length + n;
+    if (needed <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < needed) size *= 2;
+    const bytes = new Uint8Array(size);
+    bytes.set(this.bytes.subarray(0, this.length));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
+  }
+
+  u8(value) {
+    this.reserve(1);
+    this.bytes[this.length++] = value;
+  }
+
+  i32(value) {
+    this.reserve(4);
+    this.view.setInt32(this.length, value, true);
+    this.length += 4;
+  }
+
+  u32(value) {
+    this.reserve(4);
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+
+  f64(value) {
+    this.reserve(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  string(value) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.reserve(4 + value.length * 3);
+    const { written } = encoder.encodeInto(value, this.bytes.subarray(this.length + 4));
+    this.view.setUint32(this.length, written, true);
+    this.length += 4 + written;
+  }
+
+  raw(bytes) {
+    this.reserve(bytes.byteLength);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.byteLength;
+  }
+}
+
+/** Appends `wire` to `writer`. */
+export function writeWire(writer, wire) {
+  switch (typeof wire) {
+    case "undefined":
+      return writer.u8(T_UNDEFINED);
+    case "boolean":
+      return writer.u8(wire ? T_TRUE : T_FALSE);
+    case "number":
+      if ((wire | 0) === wire && !Object.is(wire, -0)) {
+        writer.u8(T_INT);
+        return writer.i32(wire);
+      }
+      writer.u8(T_FLOAT);
+      return writer.f64(wire);
+    case "string":
+      writer.u8(T_STRING);
+      return writer.string(wire);
+    case "bigint":
+      writer.u8(T_BIGINT);
+      return writer.string(wire.toString(16));
+    case "object":
+      if (wire === null) return writer.u8(T_NULL);
+      return writeObject(writer, wire);
+    default:
+      // The encoder refuses everything else before it reaches a wire.
+      throw new TypeError(`a ${typeof wire} in a wire: the encoder should have refused it`);
+  }
+}
+
+function writeObject(writer, wire) {
+  if (isArray(wire)) {
+    const length = wire.length;
+    writer.u8(T_ARRAY);
+    writer.u32(length);
+    for (let i = 0; i < length; i++) {
+      const item = wire[i];
+      if (item === undefined && !hasOwn(wire, i)) writer.u8(T_HOLE);
+      else writeWire(writer, item);
+    }
+    return;
+  }
+  if (isArrayBufferView(wire)) {
+    if (isDataView(wire)) {
+      writer.u8(T_DATAVIEW);
+      return writeBytes(writer, new Uint8Array(dataViewBuffer.call(wire), dataViewByteOffset.call(wire), dataViewByteLength.call(wire)));
+    }
+    writer.u8(T_TYPED);
+    writer.u8(CLASS_INDEX.get(typedArrayName.call(wire)));
+    return writeBytes(writer, new Uint8Array(typedArrayBuffer.call(wire), typedArrayByteOffset.call(wire), typedArrayByteLength.call(wire)));
+  }
+  if (isArrayBuffer(wire)) {
+    if (bufferResizable.call(wire)) {
+      writer.u8(T_RESIZABLE);
+      writer.u32(bufferByteLength.call(wire));
+      writer.u32(bufferMaxByteLength.call(wire));
+      return writer.raw(new Uint8Array(wire));
+    }
+    writer.u8(T_BUFFER);
+    return writeBytes(writer, new Uint8Array(wire));
+  }
+  if (isDate(wire)) {
+    writer.u8(T_DATE);
+    return writer.f64(wire.getTime());
+  }
+  const keys = objectKeys(wire);
+  writer.u8(T_OBJECT);
+  writer.u32(keys.length);
+  for (const key of keys) {
+    writer.string(key);
+    writeWire(writer, wire[key]);
+  }
+}
+
+function writeBytes(writer, bytes) {
+  writer.u32(bytes.byteLength);
+  writer.raw(bytes);
+}
+
+/** Reads one wire from `bytes` (a Uint8Array) starting at 0. */
+export function readWire(bytes) {
+  const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at: 0 };
+  return read(reader);
+}
+
+function read(r) {
+  const type = r.bytes[r.at++];
+  switch (type) {
+    case T_UNDEFINED:
+      return undefined;
+    case T_NULL:
+      return null;
+    case T_FALSE:
+      return false;
+    case T_TRUE:
+      return true;
+    case T_INT:
+      r.at += 4;
+      return r.view.getInt32(r.at - 4, true);
+    case T_FLOAT:
+      r.at += 8;
+      return r.view.getFloat64(r.at - 8, true);
+    case T_BIGINT: {
+      const hex = readString(r);
+      return hex.startsWith("-") ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
+    }
+    case T_STRING:
+      return readString(r);
+    case T_ARRAY: {
+      const length = readU32(r);
+      const array = new Array(length);
+      for (let i = 0; i < length; i++) {
+        if (r.bytes[r.at] === T_HOLE) r.at++;
+        else array[i] = read(r);
+      }
+      return array;
+    }
+    case T_OBJECT: {
+      const count = readU32(r);
+      const object = {};
+      for (let i = 0; i < count; i++) {
+        const key = readString(r);
+        const value = read(r);
+        // (defineProperty: a "__proto__" key stays an own property, as structured clone keeps it)
+        Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+      }
+      return object;
+    }
+    case T_DATE:
+      r.at += 8;
+      return new Date(r.view.getFloat64(r.at - 8, true));
+    case T_BUFFER:
+      return copyBytes(r, readU32(r));
+    case T_RESIZABLE: {
+      const length = readU32(r);
+      const max = readU32(r);
+      const buffer = new ArrayBuffer(length, { maxByteLength: max });
+      new Uint8Array(buffer).set(r.bytes.subarray(r.at, r.at + length));
+      r.at += length;
+      return buffer;
+    }
+    case T_TYPED: {
+      const Class = CLASSES[r.bytes[r.at++]];
+      const length = readU32(r);
+      return new Class(copyBytes(r, length), 0, length / Class.BYTES_PER_ELEMENT);
+    }
+    case T_DATAVIEW:
+      return new DataView(copyBytes(r, readU32(r)));
+    default:
+      throw new TypeError(`unknown value type ${type} at byte ${r.at - 1} of a process worker's message`);
+  }
+}
+
+function readU32(r) {
+  r.at += 4;
+  return r.view.getUint32(r.at - 4, true);
+}
+
+function readString(r) {
+  const length = readU32(r);
+  const start = r.at;
+  r.at += length;
+  return decoder.decode(r.bytes.subarray(start, start + length));
+}
+
+/** A new ArrayBuffer holding the next `length` bytes. */
+function copyBytes(r, length) {
+  const start = r.bytes.byteOffset + r.at;
+  r.at += length;
+  return r.bytes.buffer.slice(start, start + length);
+}
