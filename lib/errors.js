@@ -213,10 +213,6 @@ export const Errors = {
       `Process worker was killed by ${signal} while this call was in flight${cause ? ` (${cause.message ?? cause})` : ""}; ` +
         "the pool started a replacement. Calls on other workers were not affected; retry this one if it is safe to.",
       cause === undefined ? undefined : { cause }),
-  processPayloadTooLarge: (bytes, limit) =>
-    coded(RangeError, Codes.UNSUPPORTED_PAYLOAD,
-      `A process worker's message of ${bytes} bytes exceeds its channel (${limit} bytes). ` +
-        "Put large data in a ProcessSharedBuffer (both processes map it, nothing is copied) and send that instead."),
   nestedBufferReference: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload type BufferReference at ${at}: a BufferReference cannot be nested inside another value. ` +

@@ -324,9 +324,19 @@ export class Dispatcher {
     }
     // Nobody spinning for calls: wake a sleeper (one with nothing pending first).
     if (this.#seats.spinning === 0) this.#seats.wakeOne();
-    for (const lane of this.#processLanes) lane.consider();
+    // Process lanes forward in a microtask: never inside pool.call (a call
+    // they refuse settles then), and a burst of calls goes out as one batch.
+    if (this.#processes && !this.#considering) {
+      this.#considering = true;
+      queueMicrotask(this.#considerProcesses);
+    }
     this.#inliner?.consider();
   }
+  #considering = false;
+  #considerProcesses = () => {
+    this.#considering = false;
+    for (const lane of this.#processLanes) lane.consider();
+  };
 
   /** Pushes call `handle` into the queue; false when the queue is full. */
   #push(handle, value) {

@@ -12,7 +12,7 @@
 // announced a park (exchanging PARKED back to 0, so one wake per park). With
 // sequentially consistent atomics either the reader sees the new message, or
 // the writer sees PARKED and the wait returns at once on a changed word.
-import { ProcessSharedBuffer } from "../shared-memory/process-shared-buffer.js";
+import { ProcessSharedBuffer, receiveAcross } from "../shared-memory/process-shared-buffer.js";
 
 /** Control words, one per cache line (Int32 indexes). */
 export const W = Object.freeze({
@@ -39,8 +39,10 @@ export const REVOKED = 1 << 30;
 export const INDEX_MASK = REVOKED - 1;
 /** Bytes of each ring (a power of two). Pages are touched only as they are used. */
 export const RING_BYTES = 8 << 20;
-/** The largest message a ring carries. */
+/** The largest message a ring carries; a larger one travels in a shared-memory object of its own. */
 export const MAX_MESSAGE = RING_BYTES / 2 - 8;
+/** First byte of a message that says where a large one is: [SPILLED][i32 pid][i32 fd][u32 length]. */
+const SPILLED = 0xff;
 
 const WRAP = 0xffffffff;
 const MASK = RING_BYTES - 1;
@@ -81,6 +83,16 @@ export class ByteRing {
     this.#u8.set(bytes, pos + 4);
     Atomics.store(this.#i32, this.#head, (head + need) | 0);
     return true;
+  }
+
+  /** Writer: the position after the last message written. */
+  get written() {
+    return Atomics.load(this.#i32, this.#head);
+  }
+
+  /** Writer: whether the reader has read everything up to `position`. */
+  passed(position) {
+    return ((Atomics.load(this.#i32, this.#tail) - position) | 0) >= 0;
   }
 
   /** Reader: whether a message waits. */
@@ -128,6 +140,52 @@ export class Channel {
   }
 
   /** A new channel's memory: anonymous, or named `name` (for children that reopen it by name). */
+  /**
+   * Writer: publishes `bytes` on `ring` (one of this channel's); false when
+   * the reader has not freed room yet. A message larger than MAX_MESSAGE is
+   * copied into an anonymous shared-memory object of its own, which the
+   * reader maps through /proc; it is closed here once the reader is past it.
+   */
+  write(ring, bytes) {
+    this.#closeSpilled();
+    if (bytes.byteLength <= MAX_MESSAGE) return ring.write(bytes);
+    const psb = ProcessSharedBuffer.create(bytes.byteLength);
+    psb.bytes().set(bytes);
+    const note = new Uint8Array(13);
+    const view = new DataView(note.buffer);
+    note[0] = SPILLED;
+    view.setInt32(1, process.pid, true);
+    view.setInt32(5, psb.fd, true);
+    view.setUint32(9, bytes.byteLength, true);
+    if (!ring.write(note)) {
+      psb.descriptor.mapping.close();
+      return false;
+    }
+    this.#spilled.push({ ring, psb, position: ring.written });
+    return true;
+  }
+  #spilled = [];
+
+  #closeSpilled() {
+    while (this.#spilled.length > 0 && this.#spilled[0].ring.passed(this.#spilled[0].position)) {
+      this.#spilled.shift().psb.descriptor.mapping.close();
+    }
+  }
+
+  /** Reader: passes up to `max` messages of `ring` to `each(bytes)`, large ones mapped from their own object. */
+  read(ring, each, max) {
+    return ring.read((bytes) => {
+      if (bytes[0] !== SPILLED) return each(bytes);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const psb = receiveAcross({ d: { n: null, p: view.getInt32(1, true), f: view.getInt32(5, true) }, o: 0, l: view.getUint32(9, true) });
+      try {
+        each(psb.bytes());
+      } finally {
+        psb.descriptor.mapping.close();
+      }
+    }, max);
+  }
+
   static create(name) {
     const size = HEADER_BYTES + 2 * RING_BYTES;
     return new Channel(name === undefined ? ProcessSharedBuffer.create(size) : ProcessSharedBuffer.create({ size, mode: "create", name }));
@@ -156,6 +214,8 @@ export class Channel {
   }
 
   close() {
+    for (const { psb } of this.#spilled) psb.descriptor.mapping.close();
+    this.#spilled.length = 0;
     this.psb.descriptor.mapping.close();
   }
 }

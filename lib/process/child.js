@@ -36,13 +36,13 @@ const pending = [];
 let wrote = false;
 
 function send(bytes) {
-  if (pending.length > 0 || !channel.results.write(bytes)) pending.push(bytes.slice());
+  if (pending.length > 0 || !channel.write(channel.results, bytes)) pending.push(bytes.slice());
   else wrote = true;
 }
 
 /** Writes what waited for room, and wakes the host if anything was written. */
 function flush() {
-  while (pending.length > 0 && channel.results.write(pending[0])) {
+  while (pending.length > 0 && channel.write(channel.results, pending[0])) {
     pending.shift();
     wrote = true;
   }
@@ -120,7 +120,7 @@ function work() {
     inBatch++;
     let count;
     try {
-      count = channel.calls.read(onMessage, 64);
+      count = channel.read(channel.calls, onMessage, 64);
     } finally {
       inBatch--;
     }

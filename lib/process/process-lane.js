@@ -15,7 +15,7 @@
 // the ones it had not started go back into the queue.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Channel, INDEX_MASK, MAX_MESSAGE, REVOKED, W } from "./channel.js";
+import { Channel, INDEX_MASK, REVOKED, W } from "./channel.js";
 import { Kind, abortFrame, callFrame, readFrame } from "./frames.js";
 import { Errors } from "../errors.js";
 import { HELD } from "../transport/slot-value.js";
@@ -242,7 +242,6 @@ export class ProcessLane {
     let bytes;
     try {
       bytes = callFrame(handle, serial, taskIndex, tagged, wire);
-      if (bytes.byteLength > MAX_MESSAGE) throw Errors.processPayloadTooLarge(bytes.byteLength, MAX_MESSAGE);
     } catch (error) {
       return this.#pool.settleDecoded(handle, serial, false, error);
     }
@@ -254,7 +253,7 @@ export class ProcessLane {
 
   /** Writes a frame to the ring, or keeps it for when the child has made room. */
   #write(bytes, call) {
-    if (this.#outbox.length > 0 || !this.#channel.calls.write(bytes)) return void this.#outbox.push({ bytes: bytes.slice(), call });
+    if (this.#outbox.length > 0 || !this.#channel.write(this.#channel.calls, bytes)) return void this.#outbox.push({ bytes: bytes.slice(), call });
     if (call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
     this.#written = true;
   }
@@ -263,7 +262,7 @@ export class ProcessLane {
   /** Writes frames that waited for room and wakes the child if anything was written. */
   #flushCalls() {
     const outbox = this.#outbox;
-    while (outbox.length > 0 && this.#channel.calls.write(outbox[0].bytes)) {
+    while (outbox.length > 0 && this.#channel.write(this.#channel.calls, outbox[0].bytes)) {
       if (outbox.shift().call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
       this.#written = true;
     }
@@ -330,7 +329,7 @@ export class ProcessLane {
   drainResults(settle) {
     this.#settle = settle;
     if (this.#channel.psb.descriptor.mapping.closed) return 0;
-    const count = this.#channel.results.read(this.#onMessage);
+    const count = this.#channel.read(this.#channel.results, this.#onMessage);
     if (count > 0 && this.#outbox.length > 0) this.#flushCalls();
     if (count > 0) this.#pool.laneFreed(this);
     return count;
