@@ -3,7 +3,7 @@
 import test from "ava";
 import { readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { createPool, Envelope } from "knitting";
+import { createPool, Envelope, importTask } from "knitting";
 import { BufferReference } from "knitting/unsafe";
 import { ProcessSharedBuffer } from "knitting/shared-memory";
 import * as tasks from "./fixtures/process-tasks.mjs";
@@ -151,7 +151,7 @@ test("children die with their host, even one killed without shutdown", (t) => {
     await pool.call.echo(1);
     console.log(JSON.stringify(pool.stats().workers.map((w) => w.threadId)));
     process.kill(process.pid, "SIGKILL");`;
-  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname, timeout: 30_000 });
   const pids = JSON.parse(result.stdout.trim());
   t.is(pids.length, 2);
   const deadline = Date.now() + 5000;
@@ -173,4 +173,30 @@ test("processCommandPrefix runs the child through the given command", async (t) 
   await using pool = processPool(1, { processCommandPrefix: ["/usr/bin/env", "KNITTING_SPEC_PREFIX=1"] });
   const { pid } = await pool.call.where();
   t.not(pid, process.pid);
+});
+
+test("a hard deadline kills the child running an overdue call (it is replaced); an AbortSignal cancels a call", async (t) => {
+  await using pool = processPool(1);
+  const { pid } = await pool.call.where();
+  await t.throwsAsync(pool.call.forever(undefined, { hardTimeoutMs: 300 }), { code: "ERR_KNITTING_TASK_TIMEOUT" });
+  const after = await pool.call.where();
+  t.not(after.pid, pid, "the stuck child was replaced");
+  const controller = new AbortController();
+  const cancelled = pool.call.later(10_000, { signal: controller.signal });
+  controller.abort(new Error("no longer needed"));
+  await t.throwsAsync(cancelled, { message: "no longer needed" });
+  t.is(await pool.call.echo("next"), "next");
+});
+
+test("a task module that cannot load, or never finishes loading, fails the pool's calls with the reason", async (t) => {
+  const missing = createPool({ threads: 1, worker: { runtime: "process" } })({
+    never: importTask({ href: new URL("./fixtures/does-not-exist.mjs", import.meta.url).href, name: "never" }),
+  });
+  await t.throwsAsync(missing.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND", message: /does-not-exist/ });
+  await missing.shutdown();
+  const hanging = createPool({ threads: 1, worker: { runtime: "process", startupTimeoutMs: 500 } })({
+    never: importTask({ href: new URL("./fixtures/hang-on-import.mjs", import.meta.url).href, name: "never" }),
+  });
+  await t.throwsAsync(hanging.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND", message: /within 500 ms/ });
+  await hanging.shutdown();
 });

@@ -213,7 +213,11 @@ export class Channel {
     return value;
   }
 
+  closed = false;
+
   close() {
+    if (this.closed) return;
+    this.closed = true;
     for (const { psb } of this.#spilled) psb.descriptor.mapping.close();
     this.#spilled.length = 0;
     this.psb.descriptor.mapping.close();

@@ -19,11 +19,16 @@ const boot = JSON.parse(process.env[BOOT_ENV]);
 // (This process's own children are not pool workers.)
 delete process.env[BOOT_ENV];
 globalThis[kImportingTasks] = true;
+// The kernel kills this process when its parent exits. A parent that exited
+// before that was set leaves this process reparented already: then it exits.
+const tiedToParent = dieWithParent();
 const parent = process.ppid;
-if (!dieWithParent()) {
-  // Where the OS cannot tie this process to its parent, it watches for a new parent.
+if (parent === 1 || (boot.hostPid !== undefined && parent !== boot.hostPid)) process.exit(1);
+/** Whether the parent is gone (checked where the OS cannot tie this process to it, and after each idle second). */
+const orphaned = () => process.ppid !== parent;
+if (!tiedToParent) {
   setInterval(() => {
-    if (process.ppid !== parent) process.exit(1);
+    if (orphaned()) process.exit(1);
   }, 500).unref();
 }
 
@@ -120,7 +125,7 @@ function work() {
     inBatch++;
     let count;
     try {
-      count = channel.read(channel.calls, onMessage, 64);
+      count = channel.read(channel.calls, onMessage, 256);
     } finally {
       inBatch--;
     }
@@ -135,7 +140,8 @@ function work() {
     if (value === undefined) continue;
     if (runner.asyncPending === 0 && pending.length === 0) {
       // Nothing of this child's needs its event loop: block until called.
-      psb.wait(W.CALL_SEQ, value);
+      // (At most a second at a time: a child whose host vanished unnoticed exits.)
+      if (psb.wait(W.CALL_SEQ, value, 1000) === "timed-out" && orphaned()) process.exit(1);
       Atomics.store(words, W.CHILD_PARKED, 0);
       continue;
     }
@@ -178,8 +184,12 @@ async function runBootstrap() {
   }
 }
 
+// Alive while the tasks load, as a worker thread is (a top-level await that
+// never settles then meets the host's startup timeout, with its message).
+const loading = setInterval(() => {}, 1 << 30);
 runBootstrap().then(() => loadTasks(boot.tasks, () => {})).then(
   (tasks) => {
+    clearInterval(loading);
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
     send(resultFrame(Kind.READY, 0, 0, 1, false, process.pid));
@@ -187,6 +197,7 @@ runBootstrap().then(() => loadTasks(boot.tasks, () => {})).then(
     work();
   },
   (error) => {
+    clearInterval(loading);
     // The host reads this before it handles the exit.
     const { wire, tagged } = prepare(error, "error", true);
     send(resultFrame(Kind.STARTUP_FAILED, 0, 0, 0, tagged, wire));

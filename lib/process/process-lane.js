@@ -25,7 +25,7 @@ import { runtime } from "../runtime/runtime.js";
 import { decode } from "../codec/decode.js";
 
 /** Calls forwarded to a child that has not started them, at most, while no other worker is idle. */
-const WINDOW = 64;
+const WINDOW = 1024;
 /** How long a closing child gets to exit on its own before it is killed (ms). */
 const EXIT_GRACE_MS = 1000;
 const STARTUP_ATTEMPTS = 4;
@@ -126,10 +126,12 @@ export class ProcessLane {
     this.#index = 0;
     this.#writtenIndex = 0;
     this.#outbox.length = 0;
+    this.#armed = false; // (a wait on the previous channel ends on its own)
     const named = memory.mode === "named";
     this.#name = named ? uniqueName(memory.namePrefix) : undefined;
     this.#channel = Channel.create(this.#name);
-    const boot = JSON.stringify({ ...this.#boot, name: this.#name });
+    // (hostPid: the child's parent, unless a command prefix stands between them)
+    const boot = JSON.stringify({ ...this.#boot, name: this.#name, hostPid: prefix.length === 0 ? process.pid : undefined });
     const argv = [...prefix, command(this.#settings.runtime), ...runtimeArgs(this.#settings.runtime, this.#execArgv)];
     const child = spawn(argv[0], argv.slice(1), {
       stdio: [named ? "ignore" : this.#channel.psb.fd, "inherit", "inherit"],
@@ -200,7 +202,7 @@ export class ProcessLane {
     try {
       unlinkSharedMemory(this.#name);
     } catch {
-      // (already unlinked)
+      // (already unlinked: at ready, then again at exit)
     }
   }
 
@@ -328,7 +330,7 @@ export class ProcessLane {
   /** Reads the child's messages: results settle(handle, serial, ok, wire, tagged). Returns how many. */
   drainResults(settle) {
     this.#settle = settle;
-    if (this.#channel.psb.descriptor.mapping.closed) return 0;
+    if (this.#channel.closed) return 0;
     const count = this.#channel.read(this.#channel.results, this.#onMessage);
     if (count > 0 && this.#outbox.length > 0) this.#flushCalls();
     if (count > 0) this.#pool.laneFreed(this);
@@ -377,7 +379,7 @@ export class ProcessLane {
    * time, and only while the child has something to answer.
    */
   #armWatch() {
-    if (this.#armed || this.#closing) return;
+    if (this.#armed || this.#closing || this.#channel.closed) return;
     if (this.#ready && this.#forwarded.size === 0) return;
     const channel = this.#channel;
     const value = channel.prepareToPark(W.RESULT_SEQ, W.HOST_PARKED, channel.results);
@@ -385,7 +387,7 @@ export class ProcessLane {
     this.#armed = true;
     const watched = channel;
     channel.psb.waitAsync(W.RESULT_SEQ, value).then(() => {
-      if (watched !== this.#channel) return;
+      if (watched !== this.#channel || watched.closed) return;
       this.#armed = false;
       Atomics.store(watched.words, W.HOST_PARKED, 0);
       if (this.#closing) return;
@@ -439,7 +441,9 @@ export class ProcessLane {
       await this.#exited;
       clearTimeout(timer);
     }
+    // (Not while a drain of this channel may be on the stack: a startup failure read from it closes the lane.)
+    await undefined;
     this.#unlink();
-    if (!channel.psb.descriptor.mapping.closed) channel.close();
+    channel.close();
   }
 }
