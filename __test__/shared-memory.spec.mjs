@@ -187,3 +187,18 @@ test("wait and notify work across processes (Atomics.wait takes only SharedArray
   t.is(code, 0);
   close(psb);
 });
+
+test("views of a received buffer returned by a worker arrive as copies of its bytes, not detached", async (t) => {
+  await using pool = createPool({ threads: 1 })(tasks);
+  const psb = ProcessSharedBuffer.create(64);
+  psb.bytes().set([1, 2, 3, 4]);
+  const { bytes, buffer, data, words } = await pool.call.viewsBack(psb);
+  t.deepEqual([...bytes.subarray(0, 4)], [1, 2, 3, 4]);
+  t.is(bytes.length, 64);
+  t.is(buffer.byteLength, 64);
+  t.is(data.getUint8(3), 4);
+  t.is(words.length, 16);
+  psb.bytes()[0] = 9;
+  t.is(bytes[0], 1, "a copy: later writes to the shared memory do not show through");
+  close(psb);
+});

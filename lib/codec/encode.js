@@ -20,7 +20,7 @@ import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
 import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
-import { describeShared, isProcessSharedBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
+import { describeShared, isProcessSharedBuffer, isSharedMemoryBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
 import { copyInto } from "../native.js";
 import { runtime } from "../runtime/runtime.js";
 import {
@@ -296,7 +296,8 @@ function encodeObject(object, walk) {
   if (isArrayBuffer(object)) {
     if (proto !== ArrayBuffer.prototype) throw unsupported(object);
     if (bufferDetached.call(object)) throw new Rejection((at) => Errors.detachedPayload(at));
-    if (bufferByteLength.call(object) < ENGINE_COPY_MIN) return object;
+    // (A ProcessSharedBuffer's engine buffer travels as a copy: see isSharedMemoryBuffer.)
+    if (bufferByteLength.call(object) < ENGINE_COPY_MIN) return isSharedMemoryBuffer(object) ? object.slice(0) : object;
     return engineCopy(new Uint8Array(object), walk, bufferResizable.call(object) ? bufferMaxByteLength.call(object) : undefined);
   }
   if (isSharedArrayBuffer(object)) {
@@ -419,7 +420,7 @@ function symbolNode(symbol, walk) {
 
 /** True when `buffer` is a fixed-length ArrayBuffer of exactly `offset + length` bytes from 0. */
 function coversWhole(buffer, offset, length) {
-  return offset === 0 && !isSharedArrayBuffer(buffer) && !bufferResizable.call(buffer) && bufferByteLength.call(buffer) === length;
+  return offset === 0 && !isSharedArrayBuffer(buffer) && !bufferResizable.call(buffer) && bufferByteLength.call(buffer) === length && !isSharedMemoryBuffer(buffer);
 }
 
 function checkAttached(buffer) {

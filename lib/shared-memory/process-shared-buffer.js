@@ -27,6 +27,18 @@ function native(what, fn) {
   }
 }
 
+/** Engine buffers over shared memory (their views detach when the mapping closes). */
+const aliases = new WeakSet();
+
+/**
+ * Whether `buffer` is the engine buffer of a ProcessSharedBuffer's mapping:
+ * the codec copies views of it (a worker closes what a call brought before
+ * its result is read, so a view passed by reference would arrive detached).
+ */
+export function isSharedMemoryBuffer(buffer) {
+  return aliases.has(buffer);
+}
+
 /** One mapping of a shared-memory object in this thread, and its one engine buffer. */
 class Mapping {
   #native;
@@ -43,7 +55,10 @@ class Mapping {
   /** The engine buffer over the whole mapping (made on first use). */
   buffer() {
     if (this.#native.closed) throw Errors.sharedMemoryClosed();
-    this.#buffer ??= this.#native.alias();
+    if (this.#buffer === undefined) {
+      this.#buffer = this.#native.alias();
+      aliases.add(this.#buffer);
+    }
     return this.#buffer;
   }
 
