@@ -12,7 +12,7 @@ import { loadTasks } from "../worker/load-tasks.js";
 import { Errors } from "../errors.js";
 import { prepare } from "../codec/prepare.js";
 import { runtime } from "../runtime/runtime.js";
-import { dieWithParent } from "../native.js";
+import { dieWithParent, unlinkSharedMemory } from "../native.js";
 import { BOOT_ENV } from "../runtime/is-main.js";
 
 const boot = JSON.parse(process.env[BOOT_ENV]);
@@ -33,6 +33,14 @@ if (!tiedToParent) {
 }
 
 const psb = boot.name === undefined ? ProcessSharedBuffer.fromDescriptor({ fd: 0 }) : ProcessSharedBuffer.create({ mode: "open", name: boot.name });
+if (boot.name !== undefined && boot.unlinkName) {
+  // Mapped: the name is no longer needed, and nothing is left behind even if the host dies now.
+  try {
+    unlinkSharedMemory(boot.name);
+  } catch {
+    // (the host unlinks it too)
+  }
+}
 const channel = new Channel(psb);
 const words = channel.words;
 

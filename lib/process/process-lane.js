@@ -131,7 +131,9 @@ export class ProcessLane {
     this.#name = named ? uniqueName(memory.namePrefix) : undefined;
     this.#channel = Channel.create(this.#name);
     // (hostPid: the child's parent, unless a command prefix stands between them)
-    const boot = JSON.stringify({ ...this.#boot, name: this.#name, hostPid: prefix.length === 0 ? process.pid : undefined });
+    const boot = JSON.stringify({
+      ...this.#boot, name: this.#name, unlinkName: memory.unlinkOnShutdown, hostPid: prefix.length === 0 ? process.pid : undefined,
+    });
     const argv = [...prefix, command(this.#settings.runtime), ...runtimeArgs(this.#settings.runtime, this.#execArgv)];
     const child = spawn(argv[0], argv.slice(1), {
       stdio: [named ? "ignore" : this.#channel.psb.fd, "inherit", "inherit"],
