@@ -201,3 +201,10 @@ test("a task module that cannot load, or never finishes loading, fails the pool'
   await t.throwsAsync(hanging.call.never(), { code: "ERR_KNITTING_TASK_NOT_FOUND", message: /within 500 ms/ });
   await hanging.shutdown();
 });
+
+test("a worker command that does not exist fails the calls at once with what to do, and shutdown still ends", async (t) => {
+  const pool = processPool(1, { processCommandPrefix: ["/nonexistent/knitting-no-such-command"] });
+  await t.throwsAsync(pool.call.echo(1), { code: "ERR_KNITTING_TASK_NOT_FOUND", message: /knitting-no-such-command" was not found/ });
+  await pool.shutdown();
+  t.pass();
+});

@@ -141,7 +141,10 @@ export class ProcessLane {
     });
     this.#child = child;
     this.#log(`process worker ${this.number} started`, `(pid ${child.pid}, ${this.#settings.runtime})`);
-    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const exited = new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.once("error", () => child.pid === undefined && resolve()); // (a command that never started)
+    });
     this.#exited = exited;
     child.once("error", (error) => {
       this.#crash = error;
@@ -182,15 +185,20 @@ export class ProcessLane {
       this.#failedStarts = 0;
       return this.#start();
     }
-    if (this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
-      const why = this.#timedOut
-        ? `it did not finish loading its tasks within ${this.#startupTimeoutMs} ms (a top-level await that never settles?)`
-        : `it exited with ${signal ?? `code ${code}`} before it was ready${cause ? ` (${cause.message ?? cause})` : ""}`;
+    const missing = child.pid === undefined && cause?.code === "ENOENT";
+    if (missing || this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
+      const why = missing
+        ? `its command ${JSON.stringify(child.spawnfile)} was not found: install ${this.#settings.runtime} (on PATH) or choose another worker.processRuntime`
+        : this.#timedOut
+          ? `it did not finish loading its tasks within ${this.#startupTimeoutMs} ms (a top-level await that never settles?)`
+          : `it exited with ${signal ?? `code ${code}`} before it was ready${cause ? ` (${cause.message ?? cause})` : ""}`;
       return this.#failStartup(Errors.workerStartupFailed(this.#boot.tasks[0]?.href, why, this.#failedStarts, cause));
     }
-    setTimeout(() => {
+    // (Keeps the process alive only while calls wait: then no worker does.)
+    const retry = setTimeout(() => {
       if (!this.#closing) this.#start();
-    }, STARTUP_BACKOFF_MS[this.#failedStarts - 1]).unref();
+    }, STARTUP_BACKOFF_MS[this.#failedStarts - 1]);
+    if (!this.#kept) retry.unref();
   }
 
   #failStartup(error) {
@@ -416,6 +424,7 @@ export class ProcessLane {
 
   keepAlive(keep) {
     this.#kept = keep;
+    if (this.#child.pid === undefined) return; // (it never started)
     if (keep) this.#child.ref();
     else this.#child.unref();
   }
@@ -434,7 +443,7 @@ export class ProcessLane {
     const child = this.#child;
     const channel = this.#channel;
     this.#disarm();
-    if (child.exitCode === null && child.signalCode === null) {
+    if (!child.handled && !channel.closed && child.pid !== undefined) {
       Atomics.store(channel.words, W.STOP, 1);
       channel.ring(W.CALL_SEQ, W.CHILD_PARKED);
       Atomics.store(channel.words, W.CHILD_PARKED, 0);
