@@ -32,13 +32,16 @@ test("calls run in child processes, where isMain is false", async (t) => {
 test("payload kinds arrive as sent, both ways", async (t) => {
   await using pool = processPool();
   const values = [
-    undefined, null, true, 0, -0, 1.5, NaN, 2n ** 70n, "ü🌍", [1, , 3], { a: { b: [new Date(5)] } },
+    undefined, null, true, 0, -0, 1.5, NaN, 2n ** 70n, -(2n ** 70n), 0n, "ü🌍", "lone \ud800 surrogate", { "key \udc00": 1 },
+    [1, , 3], { a: { b: [new Date(5)] } }, JSON.parse('{"__proto__": 5}'), new ArrayBuffer(8, { maxByteLength: 64 }),
     new Uint8Array([1, 2, 3]), new Float64Array([1.5]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)),
     Buffer.from("buf"), new Uint8Array(100_000).fill(7), new Error("plain", { cause: 1 }), new Envelope({ k: 1 }, new ArrayBuffer(3)),
   ];
   for (const value of values) t.deepEqual(await pool.call.echo(value), value);
   const back = await pool.call.echo(Buffer.from("buf"));
   t.true(Buffer.isBuffer(back));
+  t.is((await pool.call.echo(new ArrayBuffer(8, { maxByteLength: 64 }))).maxByteLength, 64, "a resizable buffer stays resizable");
+  t.is(Object.getOwnPropertyDescriptor(await pool.call.echo(JSON.parse('{"__proto__": 5}')), "__proto__")?.value, 5, "an own __proto__ key stays a key");
 });
 
 test("errors keep their class, message, code and cause", async (t) => {

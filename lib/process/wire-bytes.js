@@ -23,6 +23,8 @@ import {
 
 const T_UNDEFINED = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_INT = 4, T_FLOAT = 5, T_BIGINT = 6, T_STRING = 7;
 const T_ARRAY = 8, T_HOLE = 9, T_OBJECT = 10, T_DATE = 11, T_BUFFER = 12, T_RESIZABLE = 13, T_TYPED = 14, T_DATAVIEW = 15;
+/** A string with a lone surrogate, which UTF-8 cannot hold: its UTF-16 code units (u32 count + 2 bytes each). */
+const T_STRING16 = 16;
 
 const CLASSES = [...TYPED_ARRAYS.values()];
 const CLASS_INDEX = new Map(CLASSES.map((Class, i) => [Class.name, i]));
@@ -77,6 +79,19 @@ export class ByteWriter {
     this.length += 8;
   }
 
+  /** A string as [type][text] (UTF-8, or UTF-16 units when it has a lone surrogate). */
+  text(value) {
+    if (value.isWellFormed()) {
+      this.u8(T_STRING);
+      return this.string(value);
+    }
+    this.u8(T_STRING16);
+    this.u32(value.length);
+    this.reserve(value.length * 2);
+    for (let i = 0; i < value.length; i++) this.view.setUint16(this.length + i * 2, value.charCodeAt(i), true);
+    this.length += value.length * 2;
+  }
+
   string(value) {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     this.reserve(4 + value.length * 3);
@@ -107,8 +122,7 @@ export function writeWire(writer, wire) {
       writer.u8(T_FLOAT);
       return writer.f64(wire);
     case "string":
-      writer.u8(T_STRING);
-      return writer.string(wire);
+      return writer.text(wire);
     case "bigint":
       writer.u8(T_BIGINT);
       return writer.string(wire.toString(16));
@@ -160,7 +174,7 @@ function writeObject(writer, wire) {
   writer.u8(T_OBJECT);
   writer.u32(keys.length);
   for (const key of keys) {
-    writer.string(key);
+    writer.text(key);
     writeWire(writer, wire[key]);
   }
 }
@@ -198,7 +212,9 @@ function read(r) {
       return hex.startsWith("-") ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
     }
     case T_STRING:
-      return readString(r);
+    case T_STRING16:
+      r.at--;
+      return readText(r);
     case T_ARRAY: {
       const length = readU32(r);
       const array = new Array(length);
@@ -212,7 +228,7 @@ function read(r) {
       const count = readU32(r);
       const object = {};
       for (let i = 0; i < count; i++) {
-        const key = readString(r);
+        const key = readText(r);
         const value = read(r);
         // (defineProperty: a "__proto__" key stays an own property, as structured clone keeps it)
         Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
@@ -247,6 +263,20 @@ function read(r) {
 function readU32(r) {
   r.at += 4;
   return r.view.getUint32(r.at - 4, true);
+}
+
+/** A string written by ByteWriter.text(). */
+function readText(r) {
+  if (r.bytes[r.at++] === T_STRING) return readString(r);
+  const units = readU32(r);
+  let text = "";
+  for (let i = 0; i < units; i += 4096) {
+    const codes = [];
+    for (let j = i; j < Math.min(units, i + 4096); j++) codes.push(r.view.getUint16(r.at + j * 2, true));
+    text += String.fromCharCode(...codes);
+  }
+  r.at += units * 2;
+  return text;
 }
 
 function readString(r) {
