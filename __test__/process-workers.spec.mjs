@@ -150,17 +150,17 @@ test("children die with their host, even one killed without shutdown, and leave 
   const script = `
     import { createPool } from "knitting";
     import * as tasks from ${JSON.stringify(new URL("./fixtures/process-tasks.mjs", import.meta.url).href)};
-    const pool = createPool({ threads: 2, worker: { runtime: "process", processSharedMemory: { mode: "named", namePrefix: "knitting-spec-killed-" } } })(tasks);
+    const pool = createPool({ threads: 2, worker: { runtime: "process", processSharedMemory: { mode: "named", namePrefix: "knitting-spec-killed-${process.pid}-" } } })(tasks);
     await Promise.all([pool.call.echo(1), pool.call.echo(2)]);
-    console.log(JSON.stringify(pool.stats().workers.map((w) => w.threadId)));
+    console.log(JSON.stringify([pool.stats().workers.map((w) => w.threadId), process.pid]));
     process.kill(process.pid, "SIGKILL");`;
   const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname, timeout: 30_000 });
-  const pids = JSON.parse(result.stdout.trim());
+  const [pids] = JSON.parse(result.stdout.trim());
   t.is(pids.length, 2);
   const deadline = Date.now() + 5000;
   while (pids.some(alive) && Date.now() < deadline);
   t.deepEqual(pids.filter(alive), [], "no child outlives its host");
-  t.deepEqual(shm().filter((n) => n.startsWith("knitting-spec-killed-")), [], "nor does a named channel");
+  t.deepEqual(shm().filter((n) => n.startsWith(`knitting-spec-killed-${process.pid}-`)), [], "nor does a named channel");
 });
 
 test("process worker options are validated", (t) => {

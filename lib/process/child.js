@@ -19,6 +19,16 @@ const boot = JSON.parse(process.env[BOOT_ENV]);
 // (This process's own children are not pool workers.)
 delete process.env[BOOT_ENV];
 globalThis[kImportingTasks] = true;
+const psb = boot.name === undefined ? ProcessSharedBuffer.fromDescriptor({ fd: 0 }) : ProcessSharedBuffer.create({ mode: "open", name: boot.name });
+if (boot.name !== undefined && boot.unlinkName) {
+  // Mapped: the name is no longer needed, and nothing is left behind even if the host dies now.
+  try {
+    unlinkSharedMemory(boot.name);
+  } catch {
+    // (the host unlinks it too)
+  }
+}
+// (Mapped and unlinked first: even a child whose host is already gone leaves no name behind.)
 // The kernel kills this process when its parent exits. A parent that exited
 // before that was set leaves this process reparented already: then it exits.
 const tiedToParent = dieWithParent();
@@ -32,15 +42,6 @@ if (!tiedToParent) {
   }, 500).unref();
 }
 
-const psb = boot.name === undefined ? ProcessSharedBuffer.fromDescriptor({ fd: 0 }) : ProcessSharedBuffer.create({ mode: "open", name: boot.name });
-if (boot.name !== undefined && boot.unlinkName) {
-  // Mapped: the name is no longer needed, and nothing is left behind even if the host dies now.
-  try {
-    unlinkSharedMemory(boot.name);
-  } catch {
-    // (the host unlinks it too)
-  }
-}
 const channel = new Channel(psb);
 const words = channel.words;
 
