@@ -211,3 +211,17 @@ test("a worker command that does not exist fails the calls at once with what to 
   await pool.shutdown();
   t.pass();
 });
+
+test("results that outgrow the ring all arrive (the writer waits for room and is rung)", async (t) => {
+  await using pool = processPool(1);
+  const results = await Promise.all(Array.from({ length: 1500 }, () => pool.call.bytesOf(100_000)));
+  t.is(results.length, 1500);
+  t.true(results.every((r) => r.length === 100_000));
+});
+
+test("a timer a task leaves behind fires while the child is idle", async (t) => {
+  await using pool = processPool(1);
+  await pool.call.leaveTimer();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(await pool.call.flag(), 1);
+});

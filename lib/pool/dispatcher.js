@@ -310,7 +310,7 @@ export class Dispatcher {
     if (!calls.live(handle, serial) || calls.settledEarly(handle)) return;
     const lane = this.#queue.startedBy(handle, serial);
     this.abortCall(handle, serial, Errors.hardTimeout(ms));
-    if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].stop(Errors.stoppedAfterHardTimeout(ms));
+    if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].stop(Errors.stoppedAfterHardTimeout(ms), handle, serial);
   }
 
   /** Publishes a call (or keeps it waiting for room), then makes sure a worker will look. */

@@ -32,6 +32,10 @@ export const W = Object.freeze({
   CALLS_TAIL: 112,
   RESULTS_HEAD: 128,
   RESULTS_TAIL: 144,
+  /** 1 while the host has calls the calls ring had no room for (the child rings RESULT_SEQ after reading). */
+  CALLS_WANT_ROOM: 160,
+  /** 1 while the child has results the results ring had no room for (the host rings CALL_SEQ after reading). */
+  RESULTS_WANT_ROOM: 176,
 });
 export const HEADER_BYTES = 1024;
 /** NEXT's flag: calls from the stored index on were taken back by the host. */
@@ -177,7 +181,14 @@ export class Channel {
     return ring.read((bytes) => {
       if (bytes[0] !== SPILLED) return each(bytes);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const psb = receiveAcross({ d: { n: null, p: view.getInt32(1, true), f: view.getInt32(5, true) }, o: 0, l: view.getUint32(9, true) });
+      let psb;
+      try {
+        psb = receiveAcross({ d: { n: null, p: view.getInt32(1, true), f: view.getInt32(5, true) }, o: 0, l: view.getUint32(9, true) });
+      } catch {
+        // Its writer died before we could map it: the message is lost with it (a call it
+        // carried was started by the dead child, and is rejected as such).
+        return;
+      }
       try {
         each(psb.bytes());
       } finally {

@@ -33,7 +33,7 @@ if (boot.name !== undefined && boot.unlinkName) {
 // before that was set leaves this process reparented already: then it exits.
 const tiedToParent = dieWithParent();
 const parent = process.ppid;
-if (parent === 1 || (boot.hostPid !== undefined && parent !== boot.hostPid)) process.exit(1);
+if (boot.hostPid !== undefined ? parent !== boot.hostPid : parent === 1) process.exit(1);
 /** Whether the parent is gone (checked where the OS cannot tie this process to it, and after each idle second). */
 const orphaned = () => process.ppid !== parent;
 if (!tiedToParent) {
@@ -50,15 +50,29 @@ const pending = [];
 let wrote = false;
 
 function send(bytes) {
-  if (pending.length > 0 || !channel.write(channel.results, bytes)) pending.push(bytes.slice());
-  else wrote = true;
+  if (pending.length > 0 || !channel.write(channel.results, bytes)) {
+    Atomics.store(words, W.RESULTS_WANT_ROOM, 1); // the host rings when it has read some
+    pending.push(bytes.slice());
+  } else wrote = true;
+}
+
+/** flush(), and whether it wrote anything that waited. */
+function flushed() {
+  const before = pending.length;
+  flush();
+  return pending.length < before;
 }
 
 /** Writes what waited for room, and wakes the host if anything was written. */
 function flush() {
-  while (pending.length > 0 && channel.write(channel.results, pending[0])) {
-    pending.shift();
-    wrote = true;
+  for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+    while (pending.length > 0 && channel.write(channel.results, pending[0])) {
+      pending.shift();
+      wrote = true;
+    }
+    // Still no room: ask the host to ring when it has read, then look once more
+    // (it may have read everything between the write that failed and the ask).
+    if (pending.length > 0) Atomics.store(words, W.RESULTS_WANT_ROOM, 1);
   }
   if (wrote) {
     wrote = false;
@@ -70,7 +84,13 @@ function flush() {
 const aborted = new Set();
 const times = { wait: 0, started: () => 0, ended() {}, waitedMs: () => 0 };
 const runner = new Runner(
-  { send: (handle, serial, ok, wire, tagged) => (send(resultFrame(Kind.RESULT, handle, serial, ok, tagged, wire)), true) },
+  {
+    send: (handle, serial, ok, wire, tagged) => {
+      if (aborted.size > 0) aborted.delete(`${handle}:${serial}`);
+      send(resultFrame(Kind.RESULT, handle, serial, ok, tagged, wire));
+      return true;
+    },
+  },
   // (a result written while calls run is announced once their batch ends; one an async task settles, at once)
   () => {
     if (inBatch === 0) flush();
@@ -121,6 +141,9 @@ function onMessage(bytes) {
 
 const SPIN_MS = boot.spinMs;
 let turns = 0;
+/** Handles and timers of the runtime itself; more means a task left a timer or I/O behind, which needs the event loop. */
+let baseline = 0;
+const userResources = () => process.getActiveResourcesInfo().length > baseline;
 let inBatch = 0;
 let parkedAsync = false;
 
@@ -138,6 +161,10 @@ function work() {
     } finally {
       inBatch--;
     }
+    // The host waits for room for its calls: there is some now.
+    if (count > 0 && Atomics.load(words, W.CALLS_WANT_ROOM) === 1 && Atomics.exchange(words, W.CALLS_WANT_ROOM, 0) === 1) {
+      channel.ring(W.RESULT_SEQ, W.HOST_PARKED);
+    }
     flush();
     if (count > 0) {
       // Let promises and timers of async tasks run now and then.
@@ -147,7 +174,12 @@ function work() {
     if (spin()) continue;
     const value = channel.prepareToPark(W.CALL_SEQ, W.CHILD_PARKED, channel.calls);
     if (value === undefined) continue;
-    if (runner.asyncPending === 0 && pending.length === 0) {
+    // Results waiting for room: the host may have made some just before the park was announced.
+    if (pending.length > 0 && flushed()) {
+      Atomics.store(words, W.CHILD_PARKED, 0);
+      continue;
+    }
+    if (runner.asyncPending === 0 && pending.length === 0 && !userResources()) {
       // Nothing of this child's needs its event loop: block until called.
       // (At most a second at a time: a child whose host vanished unnoticed exits.)
       if (psb.wait(W.CALL_SEQ, value, 1000) === "timed-out" && orphaned()) process.exit(1);
@@ -201,6 +233,7 @@ runBootstrap().then(() => loadTasks(boot.tasks, () => {})).then(
     clearInterval(loading);
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
+    baseline = process.getActiveResourcesInfo().length;
     send(resultFrame(Kind.READY, 0, 0, 1, false, process.pid));
     flush();
     work();

@@ -265,7 +265,10 @@ export class ProcessLane {
 
   /** Writes a frame to the ring, or keeps it for when the child has made room. */
   #write(bytes, call) {
-    if (this.#outbox.length > 0 || !this.#channel.write(this.#channel.calls, bytes)) return void this.#outbox.push({ bytes: bytes.slice(), call });
+    if (this.#outbox.length > 0 || !this.#channel.write(this.#channel.calls, bytes)) {
+      Atomics.store(this.#channel.words, W.CALLS_WANT_ROOM, 1); // the child rings when it has read some
+      return void this.#outbox.push({ bytes: bytes.slice(), call });
+    }
     if (call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
     this.#written = true;
   }
@@ -274,9 +277,13 @@ export class ProcessLane {
   /** Writes frames that waited for room and wakes the child if anything was written. */
   #flushCalls() {
     const outbox = this.#outbox;
-    while (outbox.length > 0 && this.#channel.write(this.#channel.calls, outbox[0].bytes)) {
-      if (outbox.shift().call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
-      this.#written = true;
+    for (let attempt = 0; attempt < 2 && outbox.length > 0; attempt++) {
+      while (outbox.length > 0 && this.#channel.write(this.#channel.calls, outbox[0].bytes)) {
+        if (outbox.shift().call) this.#writtenIndex = (this.#writtenIndex + 1) & INDEX_MASK;
+        this.#written = true;
+      }
+      // Still no room: ask the child to ring when it has read, then look once more.
+      if (outbox.length > 0) Atomics.store(this.#channel.words, W.CALLS_WANT_ROOM, 1);
     }
     if (this.#written) {
       this.#written = false;
@@ -294,17 +301,15 @@ export class ProcessLane {
     if (this.#forwarded.size === 0) return 0;
     const words = this.#channel.words;
     let from;
-    if (dead) {
-      from = Atomics.load(words, W.NEXT) & INDEX_MASK;
-    } else {
-      for (;;) {
-        const next = Atomics.load(words, W.NEXT);
-        from = next & INDEX_MASK;
-        if (from === this.#index) return 0;
-        // The child skips what was written from `from` on; calls still in the outbox are never written.
-        if (Atomics.compareExchange(words, W.NEXT, next, REVOKED | this.#writtenIndex) === next) break;
-      }
+    for (;;) {
+      const next = Atomics.load(words, W.NEXT);
+      from = next & INDEX_MASK;
+      if (from === this.#index) break;
+      // The child skips what was written from `from` on; calls still in the outbox are never written.
+      // (Also when it died: a process behind a command prefix may outlive the one we saw exit.)
+      if (Atomics.compareExchange(words, W.NEXT, next, REVOKED | this.#writtenIndex) === next) break;
     }
+    if (from === this.#index && !dead) return 0;
     const back = [];
     for (const [handle, call] of this.#forwarded) {
       // (indexes wrap at 2^30: compare by distance)
@@ -328,6 +333,14 @@ export class ProcessLane {
     return this.#takeBack(false);
   }
 
+  /** Whether the child has begun call (handle, serial) (false: it waits at the child, or is not there). */
+  #startedAtChild(handle, serial) {
+    const call = this.#forwarded.get(handle);
+    if (call === undefined || call.serial !== serial || this.#channel.closed) return false;
+    const from = Atomics.load(this.#channel.words, W.NEXT) & INDEX_MASK;
+    return ((call.index - from) << 2) < 0;
+  }
+
   /** Tells the child that the host aborted call (handle, serial) (its task's hasAborted() and signal). */
   tellAborted(handle, serial) {
     if (!this.#ready || !this.#forwarded.has(handle)) return;
@@ -341,8 +354,13 @@ export class ProcessLane {
   drainResults(settle) {
     this.#settle = settle;
     if (this.#channel.closed) return 0;
-    const count = this.#channel.read(this.#channel.results, this.#onMessage);
-    if (count > 0 && this.#outbox.length > 0) this.#flushCalls();
+    const channel = this.#channel;
+    const count = channel.read(channel.results, this.#onMessage);
+    // The child waits for room for its results: there is some now.
+    if (count > 0 && Atomics.load(channel.words, W.RESULTS_WANT_ROOM) === 1 && Atomics.exchange(channel.words, W.RESULTS_WANT_ROOM, 0) === 1) {
+      channel.ring(W.CALL_SEQ, W.CHILD_PARKED);
+    }
+    if (this.#outbox.length > 0) this.#flushCalls();
     if (count > 0) this.#pool.laneFreed(this);
     return count;
   }
@@ -394,6 +412,15 @@ export class ProcessLane {
     const channel = this.#channel;
     const value = channel.prepareToPark(W.RESULT_SEQ, W.HOST_PARKED, channel.results);
     if (value === undefined) return void queueMicrotask(() => this.#pool.wake());
+    // Calls waiting for room: the child may have made some just before the park was announced.
+    if (this.#outbox.length > 0) {
+      const before = this.#outbox.length;
+      this.#flushCalls();
+      if (this.#outbox.length < before) {
+        Atomics.store(channel.words, W.HOST_PARKED, 0);
+        return void queueMicrotask(() => this.#pool.wake());
+      }
+    }
     this.#armed = true;
     const watched = channel;
     channel.psb.waitAsync(W.RESULT_SEQ, value).then(() => {
@@ -430,7 +457,9 @@ export class ProcessLane {
   }
 
   /** Kills the child (a call outlived its hard deadline); it is replaced, and `cause` explains its calls' failure. */
-  stop(cause) {
+  stop(cause, handle, serial) {
+    // A call still waiting at the child is not its fault: it is not stopped for it.
+    if (handle !== undefined && !this.#startedAtChild(handle, serial)) return;
     this.#crash = cause;
     this.#log(`process worker ${this.number} stopped`, cause?.message);
     this.#child.kill("SIGKILL");

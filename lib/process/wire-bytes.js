@@ -26,8 +26,15 @@ const T_ARRAY = 8, T_HOLE = 9, T_OBJECT = 10, T_DATE = 11, T_BUFFER = 12, T_RESI
 /** A string with a lone surrogate, which UTF-8 cannot hold: its UTF-16 code units (u32 count + 2 bytes each). */
 const T_STRING16 = 16;
 
-const CLASSES = [...TYPED_ARRAYS.values()];
-const CLASS_INDEX = new Map(CLASSES.map((Class, i) => [Class.name, i]));
+/**
+ * Typed array classes by number: a fixed list, the same in every runtime
+ * (Float16Array is missing in some; a value of a class the receiver lacks fails to decode).
+ */
+const CLASS_NAMES = [
+  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
+  "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
+];
+const CLASS_INDEX = new Map(CLASS_NAMES.map((name, i) => [name, i]));
 const { isArrayBuffer, isArrayBufferView, isDataView, isDate } = types;
 const { isArray } = Array;
 const { keys: objectKeys, hasOwn } = Object;
@@ -249,7 +256,9 @@ function read(r) {
       return buffer;
     }
     case T_TYPED: {
-      const Class = CLASSES[r.bytes[r.at++]];
+      const name = CLASS_NAMES[r.bytes[r.at++]];
+      const Class = TYPED_ARRAYS.get(name);
+      if (Class === undefined) throw new TypeError(`a ${name ?? "typed array of an unknown class"}, which this runtime does not have`);
       const length = readU32(r);
       return new Class(copyBytes(r, length), 0, length / Class.BYTES_PER_ELEMENT);
     }
