@@ -10,8 +10,8 @@ import { ProcessSharedBuffer } from "../shared-memory/process-shared-buffer.js";
 import { Runner } from "../worker/run.js";
 import { loadTasks } from "../worker/load-tasks.js";
 import { Errors } from "../errors.js";
+import { runBootstrap } from "../worker/bootstrap.js";
 import { prepare } from "../codec/prepare.js";
-import { runtime } from "../runtime/runtime.js";
 import { dieWithParent, unlinkSharedMemory } from "../native.js";
 import { BOOT_ENV } from "../runtime/is-main.js";
 
@@ -206,29 +206,11 @@ function spin() {
   return false;
 }
 
-/** worker.bootstrap, as a thread worker runs it. */
-async function runBootstrap() {
-  const bootstrap = boot.bootstrap;
-  if (bootstrap === undefined) return;
-  let module;
-  try {
-    module = await import(bootstrap.href);
-  } catch (cause) {
-    throw Errors.bootstrapFailed(bootstrap, `it could not be imported: ${cause?.message ?? cause}`, cause);
-  }
-  const fn = module[bootstrap.name];
-  if (typeof fn !== "function") throw Errors.bootstrapFailed(bootstrap, `it has no function export "${bootstrap.name}"`);
-  try {
-    await fn(bootstrap.data, { thread: boot.lane - 1, totalNumberOfThread: boot.threads, runtime });
-  } catch (cause) {
-    throw Errors.bootstrapFailed(bootstrap, `it threw: ${cause?.message ?? cause}`, cause);
-  }
-}
 
 // Alive while the tasks load, as a worker thread is (a top-level await that
 // never settles then meets the host's startup timeout, with its message).
 const loading = setInterval(() => {}, 1 << 30);
-runBootstrap().then(() => loadTasks(boot.tasks, () => {})).then(
+runBootstrap(boot.bootstrap, boot.lane, boot.threads).then(() => loadTasks(boot.tasks, () => {})).then(
   (tasks) => {
     clearInterval(loading);
     globalThis[kImportingTasks] = false;

@@ -12,10 +12,9 @@ import { Outbox } from "../transport/outbox.js";
 import { SpscRing } from "../transport/spsc-ring.js";
 import { loadTasks } from "./load-tasks.js";
 import { Runner } from "./run.js";
-import { Errors } from "../errors.js";
+import { runBootstrap } from "./bootstrap.js";
 import { startLoop } from "./loop.js";
 import { CallTimes } from "./call-times.js";
-import { runtime } from "../runtime/runtime.js";
 
 globalThis[kImportingTasks] = true;
 
@@ -48,25 +47,8 @@ if (workerData.resolveAfterFinishingAll) runner.holdResults();
 // dies or hangs before it is ready.
 const stage = (value) => Atomics.store(control, startupIndex(lane), value);
 
-/** worker.bootstrap: its export `name` of `href` runs before any task module is imported. */
-async function runBootstrap() {
-  if (bootstrap === undefined) return;
-  let module;
-  try {
-    module = await import(bootstrap.href);
-  } catch (cause) {
-    throw Errors.bootstrapFailed(bootstrap, `it could not be imported: ${cause?.message ?? cause}`, cause);
-  }
-  const fn = module[bootstrap.name];
-  if (typeof fn !== "function") throw Errors.bootstrapFailed(bootstrap, `it has no function export "${bootstrap.name}"`);
-  try {
-    await fn(bootstrap.data, { thread: lane - 1, totalNumberOfThread: threads, runtime });
-  } catch (cause) {
-    throw Errors.bootstrapFailed(bootstrap, `it threw: ${cause?.message ?? cause}`, cause);
-  }
-}
 
-runBootstrap().then(() => loadTasks(workerData.tasks, (index) => stage(index + 1))).then(
+runBootstrap(bootstrap, lane, threads).then(() => loadTasks(workerData.tasks, (index) => stage(index + 1))).then(
   (tasks) => {
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
