@@ -154,7 +154,8 @@ for (const mode of ["anonymous (an inherited descriptor)", "named"]) {
       children.map(async (c) => {
         let out = "";
         c.stdout.on("data", (d) => (out += d));
-        const [code] = await once(c, "exit");
+        // "close", not "exit": a child can exit before its stdout has been read.
+        const [code] = await once(c, "close");
         t.is(code, 0);
         return out.trim();
       }),
@@ -175,7 +176,8 @@ test("wait and notify work across processes (Atomics.wait takes only SharedArray
   t.is(await psb.waitAsync(0, 0, 1), "timed-out");
   t.throws(() => psb.wait(16, 0), { instanceOf: RangeError });
   t.throws(() => psb.subbuffer(2).wait(0, 0), { instanceOf: RangeError });
-  const waiter = spawn(process.execPath, [child, psb.stringify(), "waiter"], { stdio: ["ignore", "pipe", "inherit", psb.fd] });
+  const waiter = spawn(process.execPath, [child, psb.stringify(), "waiter"], { stdio: ["ignore", "ignore", "inherit", psb.fd] });
+  const exited = once(waiter, "exit"); // listen now: the child may exit while the loop below waits
   Atomics.store(psb.view(Int32Array), 2, 1);
   psb.notify(2); // wakes the child, if it is already waiting (if not, it sees 1 and does not wait)
   // The usual loop: wait while the word still holds the old value (the event loop stays free).
@@ -183,7 +185,7 @@ test("wait and notify work across processes (Atomics.wait takes only SharedArray
   while (Atomics.load(psb.view(Int32Array), 3) === 0) outcomes.push(await psb.waitAsync(3, 0, 30_000));
   t.is(Atomics.load(psb.view(Int32Array), 3), 5);
   t.false(outcomes.includes("timed-out"));
-  const [code] = await once(waiter, "exit");
+  const [code] = await exited;
   t.is(code, 0);
   close(psb);
 });
