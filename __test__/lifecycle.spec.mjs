@@ -77,6 +77,24 @@ test("a task that is not exported gets an error that says so", async (t) => {
   t.regex(message, /hidden/);
 });
 
+test("a task whose module fails to import, or whose export is not a function, fails only its own calls", async (t) => {
+  using pool = createPool({ threads: 2 })({
+    echo: tasks.echo,
+    addOne: importTask({ href: "./fixtures/broken-tasks.mjs", name: "addOne" }),
+    notATask: importTask({ href: "./fixtures/broken-tasks.mjs", name: "notATask" }),
+    broken: importTask({ href: "./fixtures/throws-on-import.mjs" }),
+  });
+  const notAFunction = await t.throwsAsync(pool.call.notATask(), { instanceOf: TypeError, code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  t.regex(notAFunction.message, /"notATask" of .*broken-tasks\.mjs is a number, not a function/);
+  t.regex(notAFunction.message, /Exports found: addOne, notATask/);
+  const broken = await t.throwsAsync(pool.call.broken(), { code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  t.regex(broken.message, /throws-on-import\.mjs/);
+  t.is(broken.cause?.message, "this module fails on purpose");
+  t.is(await pool.call.echo("still here"), "still here", "the pool's other tasks run");
+  t.is(await pool.call.addOne(1), 2, "and so do the other tasks of the same module");
+  t.like(pool.stats(), { completed: 2, failed: 2 });
+});
+
 test("a task module that exits while it is imported fails its calls with the module and the cause, after a few attempts", async (t) => {
   t.timeout(60_000);
   const starts = new Int32Array(new SharedArrayBuffer(4));

@@ -111,3 +111,30 @@ test.serial("stats() works detached from its pool", async (t) => {
   t.is(stats().completed, 1);
   await shutdown();
 });
+
+test.serial("a wait is never longer than the calls took: a call sent while the last result was written is timed from its send", async (t) => {
+  using pool = createPool({ threads: 2 })({ echo: tasks.echo, fails: tasks.fails });
+  const kinds = [1, new Uint8Array(3), new Date(), { a: 1 }, 2n ** 80n, "s"];
+  const began = performance.now();
+  for (let i = 0; i < 300; i++) {
+    await pool.call.echo(kinds[i % kinds.length]);
+    if (i % 7 === 0) await pool.call.fails("no").catch(() => {});
+  }
+  const elapsedNs = (performance.now() - began) * 1e6;
+  const { waitTime, runTime } = pool.stats();
+  t.is(waitTime.count, 343);
+  t.true(waitTime.max <= elapsedNs, `the longest wait (${waitTime.max} ns) is within the ${elapsedNs} ns all calls took`);
+  t.true(runTime.max <= elapsedNs);
+});
+
+test.serial("calls refused before they were sent count as failed", async (t) => {
+  const pool = createPool({ threads: 1 })({ echo: tasks.echo });
+  await pool.call.echo(1);
+  await t.throwsAsync(pool.call.echo(new Map()), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD" });
+  await t.throwsAsync(pool.call.echo(Promise.reject(new Error("no argument"))), { message: "no argument" });
+  await t.throwsAsync(pool.call.echo(1, { signal: AbortSignal.abort() }), { name: "AbortError" });
+  t.like(pool.stats(), { completed: 1, failed: 3, queueSize: 0, running: 0 });
+  await pool.shutdown();
+  await t.throwsAsync(pool.call.echo(1), { code: "ERR_KNITTING_POOL_CLOSED" });
+  t.like(pool.stats(), { completed: 1, failed: 4 });
+});

@@ -145,6 +145,10 @@ export const Errors = {
     coded(Error, Codes.TASK_NOT_FOUND,
       `Task "${name}" is not exported by ${href}: workers import that module and look for the export "${exportName}". ` +
         `Export it (export const ${exportName} = task({ ... })). Exports found: ${available.join(", ") || "none"}.`),
+  taskNotAFunction: (name, exportName, href, kind, available) =>
+    coded(TypeError, Codes.TASK_NOT_FOUND,
+      `Task "${name}": the export "${exportName}" of ${href} is ${kind}, not a function or task({ ... }). ` +
+        `Export a function under that name, or name another export. Exports found: ${available.join(", ") || "none"}.`),
   taskModuleFailed: (name, href, cause) =>
     coded(Error, Codes.TASK_NOT_FOUND,
       `Worker could not load ${href} for task "${name}": ${cause?.message ?? String(cause)}`,

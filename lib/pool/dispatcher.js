@@ -159,11 +159,21 @@ export class Dispatcher {
    * json, transfer, copied) and returns its promise. `control`, when given:
    * { signal, hardTimeoutMs, abortable } (see #watch).
    */
+  /** A call refused before it was sent (by the pool or here) counts as failed. */
+  countFailed() {
+    this.#calls.failed++;
+  }
+
+  #refuse(error, control) {
+    this.countFailed();
+    return withReject(Promise.reject(error), control);
+  }
+
   send(task, wire, tagged, shared, json, transfer, copied, control) {
     const cap = this.#settings.payload.maxPayloadBytes;
     if (cap !== undefined) {
       const size = payloadBytes(wire, json, copied, transfer.length > 0 || shared);
-      if (size > cap) return Promise.reject(Errors.payloadTooLarge("arg", cap, size));
+      if (size > cap) return this.#refuse(Errors.payloadTooLarge("arg", cap, size), control);
     }
     let flags = tagged ? Flag.TAGGED : 0;
     let value = wire;
@@ -182,7 +192,7 @@ export class Dispatcher {
       try {
         value = serialize(wire);
       } catch (cause) {
-        return Promise.reject(Errors.uncloneable(cause));
+        return this.#refuse(Errors.uncloneable(cause), control);
       }
       flags |= Flag.SERIALIZED;
     }
@@ -668,4 +678,10 @@ export class Dispatcher {
     this.#seats.wakeAll();
     this.#sleepId++;
   }
+}
+
+/** A call's promise that settled before it was sent: an abortable task's promise still has reject() (which does nothing). */
+export function withReject(promise, control) {
+  if (control?.abortable) promise.reject = () => {};
+  return promise;
 }

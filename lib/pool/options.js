@@ -301,7 +301,10 @@ export function validateTimeout(timeout) {
   }
   if (timeout === null || typeof timeout !== "object") throw Errors.invalidOption(`${usage}; received ${describeValue(timeout)}`);
   checkOptionsObject(timeout, "task timeout option", ["time", "default", "maybe", "error"]);
-  if (typeof timeout.time !== "number" || Number.isNaN(timeout.time)) throw Errors.invalidOption(`${usage}: "time" must be a number`);
+  // A missing time disables the timeout, as a negative one does.
+  if (timeout.time !== undefined && (typeof timeout.time !== "number" || Number.isNaN(timeout.time))) {
+    throw Errors.invalidOption(`${usage}: "time" must be a number (or left out: no timeout)`);
+  }
   const outcomes = ["default", "maybe", "error"].filter((key) => key in timeout);
   if (outcomes.length > 1) throw Errors.invalidOption(`task timeout can have one of default, maybe or error; received ${outcomes.join(" and ")}`);
   if ("maybe" in timeout && timeout.maybe !== true) throw Errors.invalidOption('task timeout "maybe" can only be true (resolve with undefined)');

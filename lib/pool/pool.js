@@ -6,7 +6,7 @@ import { kImportingTasks } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { Lane } from "./lane.js";
 import { ProcessLane } from "../process/process-lane.js";
-import { Dispatcher } from "./dispatcher.js";
+import { Dispatcher, withReject } from "./dispatcher.js";
 import { decode } from "../codec/decode.js";
 import { prepare } from "../codec/prepare.js";
 import { checkMilliseconds, checkOptionsObject, validatePoolOptions } from "./options.js";
@@ -128,19 +128,25 @@ class PoolCore {
     try {
       control = options === undefined ? undefined : callOptions(options);
       if (this.#tasks[index].abortable) control = { ...control, abortable: true };
-      if (this.#closed) return Promise.reject(Errors.poolClosed());
-      if (control?.signal?.aborted) return withReject(Promise.reject(control.signal.reason), control);
+      if (this.#closed) return this.#refuse(Errors.poolClosed(), control);
+      if (control?.signal?.aborted) return this.#refuse(control.signal.reason, control);
       // (isPromise runs no user code, unlike instanceof on a Proxy, or a `then` getter.)
       if (isPromise(arg)) return this.#callLater(index, arg, control);
       const failure = this.#allLanesFailed();
-      if (failure !== undefined) return withReject(Promise.reject(failure), control);
+      if (failure !== undefined) return this.#refuse(failure, control);
       const prepared = prepare(arg, "arg", this.#acrossProcesses);
       // Encoding runs user code (getters): it may have shut the pool down.
-      if (this.#closed) return withReject(Promise.reject(Errors.poolClosed()), control);
+      if (this.#closed) return this.#refuse(Errors.poolClosed(), control);
       return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied, control);
     } catch (error) {
-      return withReject(Promise.reject(error), control);
+      return this.#refuse(error, control);
     }
+  }
+
+  /** A call rejected before it was sent: it counts as failed in stats(). */
+  #refuse(error, control) {
+    this.#dispatcher.countFailed();
+    return withReject(Promise.reject(error), control);
   }
 
   /** A call whose argument is a promise: made once it resolves (reject() works meanwhile too). */
@@ -155,12 +161,19 @@ class PoolCore {
         inner = this.call(index, value, control === undefined ? undefined : { signal: control.signal, hardTimeoutMs: control.hardTimeoutMs });
         promiseThen.call(inner, outer.resolve, outer.reject);
       },
-      outer.reject,
+      (reason) => {
+        if (rejectedWith !== undefined) return;
+        this.#dispatcher.countFailed();
+        outer.reject(reason);
+      },
     );
     if (control?.abortable) {
       outer.promise.reject = (...reason) => {
         if (inner !== undefined) return inner.reject(...reason);
-        if (reason.length > 0) outer.reject((rejectedWith = reason[0]));
+        if (reason.length > 0 && rejectedWith === undefined) {
+          this.#dispatcher.countFailed();
+          outer.reject((rejectedWith = reason[0]));
+        }
       };
     }
     return outer.promise;
@@ -242,11 +255,6 @@ function callOptions(options) {
 }
 
 /** For a task defined with abortSignal, a promise settled already still has the reject() its callers may call. */
-function withReject(promise, control) {
-  if (control?.abortable) promise.reject = () => {};
-  return promise;
-}
-
 /** Closes pools that were dropped without shutdown(). */
 const dropped = new FinalizationRegistry((core) => core.closeWhenIdle());
 

@@ -60,10 +60,13 @@ export class CallTimes {
    */
   started(handle) {
     if (this.#samples === undefined) return 0;
+    const sent = this.#queue.sentAt(handle);
     let now = this.#lastEnd;
-    if (now < 0) now = performance.now();
-    else this.#lastEnd = -1;
-    this.wait = Math.max(1, microsBetween(this.#queue.sentAt(handle), this.#micros(now)) * 1000);
+    this.#lastEnd = -1;
+    // The last call's end is this one's start, unless this call was sent
+    // after it (while that result was being written): then read the clock.
+    if (now < 0 || ((this.#micros(now) - sent) | 0) < 0) now = performance.now();
+    this.wait = Math.max(1, microsBetween(sent, this.#micros(now)) * 1000);
     if (this.#active++ === 0 && this.#busySince < 0) this.#busySince = now;
     return now;
   }
