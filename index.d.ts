@@ -1,5 +1,6 @@
 // Types of `knitting`.
 import type { BufferReference, BufferReferenceReturn } from "./unsafe.d.ts";
+import type { ProcessSharedBuffer } from "./shared-memory.d.ts";
 
 /**
  * False only inside this library's pool workers (which re-import task modules);
@@ -269,7 +270,7 @@ export declare function createPool(
 /** JSON-like header of an Envelope. */
 export type EnvelopeHeader = string | number | boolean | null | EnvelopeHeader[] | { [key: string]: EnvelopeHeader };
 /** Body of an Envelope. */
-export type EnvelopeBody = ArrayBuffer | SharedArrayBuffer | BufferReference;
+export type EnvelopeBody = ArrayBuffer | SharedArrayBuffer | BufferReference | ProcessSharedBuffer;
 
 /** A JSON header plus a binary body, as one payload. */
 export declare class Envelope<H extends EnvelopeHeader = EnvelopeHeader, B extends EnvelopeBody = ArrayBuffer>

@@ -84,6 +84,11 @@ for (const mode of ["inherit", "named"]) {
       t.is(made.byteLength, 1 << 20);
       t.true(made.bytes().every((b) => b === 9), "a buffer made in the child is readable here");
       made.descriptor.mapping.close();
+      const back = await pool.call.bumpEnvelope(new Envelope({ tag: "img" }, psb.subbuffer(16, 32)));
+      t.true(back instanceof Envelope, "an Envelope with a ProcessSharedBuffer body crosses");
+      t.deepEqual(back.header, { tag: "img:seen", offset: 16 });
+      t.is(psb.bytes()[16], 1, "the child wrote through the body");
+      t.deepEqual([back.payload.byteOffset, back.payload.byteLength, back.payload.bytes()[0]], [16, 32, 1]);
       psb.descriptor.mapping.close();
     }
     t.deepEqual(shm().filter((n) => n.startsWith(prefix)), [], "no shared-memory object outlives the pool");

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { once } from "node:events";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { createPool } from "knitting";
+import { createPool, Envelope } from "knitting";
 import { ProcessSharedBuffer, getDefaultProcessSharedBufferPrimitives, sharedMemoryStats } from "knitting/shared-memory";
 import * as alias from "knitting/process-shared-buffer";
 import * as tasks from "./fixtures/shared-memory-tasks.mjs";
@@ -122,6 +122,19 @@ test.serial("a pool worker sees the same memory (Atomics included); its views de
   close(back);
   close(psb);
   t.deepEqual(sharedMemoryStats(), before, "nothing left mapped: host and worker handles closed, views proven detached");
+});
+
+test("an Envelope with a ProcessSharedBuffer body: the worker writes through it, and the same range comes back", async (t) => {
+  await using pool = createPool({ threads: 1 })(tasks);
+  const psb = ProcessSharedBuffer.create(64);
+  const back = await pool.call.bumpEnvelope(new Envelope({ tag: "img" }, psb.subbuffer(16, 32)));
+  t.true(back instanceof Envelope);
+  t.deepEqual(back.header, { tag: "img:seen", offset: 16 });
+  t.is(psb.bytes()[16], 1, "the worker wrote through the body");
+  t.deepEqual([back.payload.byteOffset, back.payload.byteLength, back.payload.bytes()[0]], [16, 32, 1]);
+  t.deepEqual(back.payload.toMetadata(), psb.subbuffer(16, 32).toMetadata(), "the same metadata after the round trip");
+  close(back.payload);
+  close(psb);
 });
 
 test("a buffer a worker creates and returns stays readable after the pool is gone", async (t) => {

@@ -14,14 +14,14 @@ export class Envelope {
 
   /**
    * @param {unknown} header JSON-like: string, number, boolean, null, arrays and plain objects of those
-   * @param {ArrayBuffer | SharedArrayBuffer | import("./buffer-reference/buffer-reference.js").BufferReference} payload
+   * @param {ArrayBuffer | SharedArrayBuffer | import("./buffer-reference/buffer-reference.js").BufferReference | import("./shared-memory/process-shared-buffer.js").ProcessSharedBuffer} payload
    */
   constructor(header, payload) {
     Object.defineProperty(this, "header", { value: header, enumerable: true });
     Object.defineProperty(this, "payload", { value: payload, enumerable: true });
   }
 
-  /** Disposes the body if it is disposable (a BufferReference is released); no-op for ArrayBuffer / SharedArrayBuffer. */
+  /** Disposes the body if it is disposable (a BufferReference is released); no-op for other bodies. */
   [Symbol.dispose]() {
     const body = this.payload;
     if (body !== null && typeof body === "object" && typeof body[Symbol.dispose] === "function") {

@@ -227,7 +227,7 @@ export const Errors = {
         "Convert it (for example a bigint to a string), or put it in the payload."),
   envelopePayload: (type, at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
-      `Envelope payload must be an ArrayBuffer, SharedArrayBuffer or BufferReference; received ${type} at ${at}. ` +
+      `Envelope payload must be an ArrayBuffer, SharedArrayBuffer, ProcessSharedBuffer or BufferReference; received ${type} at ${at}. ` +
         "For a typed array pass a copy of its bytes (view.slice().buffer), or move them with new BufferReference(view)."),
   releasedPayload: (at) =>
     coded(Error, Codes.RELEASED,

@@ -35,7 +35,7 @@ export const ESCAPE = 0; //    { v: user object that owns TAG, children encoded 
 export const SYMBOL = 1; //    { k: Symbol.keyFor key }
 export const BUFFER = 2; //    { v: Uint8Array with exactly the Buffer's bytes }
 export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, k?: code wire }
-export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE node }
+export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE or SHARED_MEMORY node }
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
 //                                   to a process worker: { d: { n: name | null, p: pid, f: fd }, o, l } instead of i
@@ -575,6 +575,15 @@ function envelopeNode(envelope, walk, top) {
   } else if (isSharedArrayBuffer(payload)) {
     if (walk.acrossProcesses) throw withKey(processBoundary("A SharedArrayBuffer"), "payload");
     walk.shared = true;
+  } else if (isProcessSharedBuffer(payload)) {
+    let node;
+    try {
+      node = sharedMemoryNode(payload, walk);
+    } catch (error) {
+      throw withKey(error, "payload");
+    }
+    walk.tagged = true;
+    return { [TAG]: ENVELOPE, h: copy, p: node };
   } else {
     const type = typeName(payload);
     throw withKey(new Rejection((at) => Errors.envelopePayload(type, at)), "payload");

@@ -10,5 +10,8 @@ export const POOL_WORKER_KEY = "knitting.poolWorker";
 /** The environment variable that carries a process worker's boot data (set by lib/process/process-lane.js). */
 export const BOOT_ENV = "KNITTING_PROCESS_WORKER_BOOT";
 
+/** True in a process worker (read as the process starts: the child then removes the variable). */
+export const inProcessWorker = process.env[BOOT_ENV] !== undefined;
+
 /** True everywhere except inside a knitting pool worker (a thread, or a process worker and its threads). */
-export const isMain = process.env[BOOT_ENV] === undefined && (isMainThread || workerData?.[POOL_WORKER_KEY] !== true);
+export const isMain = !inProcessWorker && (isMainThread || workerData?.[POOL_WORKER_KEY] !== true);

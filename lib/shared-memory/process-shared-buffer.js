@@ -11,6 +11,7 @@
 import { NativeSharedMemory, releaseSharedMemory, retainSharedMemory, sharedMemoryStats, unlinkSharedMemory } from "../native.js";
 import { Errors, describe } from "../errors.js";
 import { runtime } from "../runtime/runtime.js";
+import { inProcessWorker } from "../runtime/is-main.js";
 
 const METADATA_VERSION = 1;
 /** %TypedArray%: the constructor every typed array class extends. */
@@ -43,6 +44,8 @@ export function isSharedMemoryBuffer(buffer) {
 class Mapping {
   #native;
   #buffer;
+  /** How the process that sent this mapping across described it (see describeShared). */
+  origin = undefined;
 
   constructor(nativeHandle) {
     this.#native = nativeHandle;
@@ -365,10 +368,16 @@ export function receiveShared({ i, o, l }) {
 // Linux), and the range. The receiver maps it afresh and, in a worker, closes
 // it when the call settles.
 
-/** `{ d: { n, p, f }, o, l }` for a process worker's message; `undefined` if the mapping is closed. */
+/**
+ * `{ d: { n, p, f }, o, l }` for a process worker's message; `undefined` if
+ * the mapping is closed. A process worker describes a buffer its host sent
+ * as the host did: it closes its own mapping when the call settles, before
+ * the host reads the result, while the host's stays open.
+ */
 export function describeShared(psb) {
   const [mapping, byteOffset, byteLength] = partsOf(psb);
   if (mapping.closed) return undefined;
+  if (inProcessWorker && mapping.origin !== undefined) return { d: mapping.origin, o: byteOffset, l: byteLength };
   const { name, fd } = mapping.describe();
   return { d: { n: name, p: process.pid, f: fd }, o: byteOffset, l: byteLength };
 }
@@ -381,6 +390,7 @@ export function receiveAcross({ d, o, l }) {
   else if (Number.isInteger(pid) && Number.isInteger(fd) && pid > 0 && fd >= 0) {
     mapping = native(`map descriptor ${fd} of process ${pid}`, () => new Mapping(NativeSharedMemory.openProcessFd(pid, fd)));
   } else throw Errors.sharedMemoryArgument("a shared-memory node", "a name, or a pid and a descriptor", describe(d));
+  mapping.origin = { n: typeof name === "string" ? name : null, p: pid, f: fd };
   adopted?.push(mapping);
   try {
     checkRange(o, l, mapping.describe().size);
