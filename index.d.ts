@@ -262,6 +262,15 @@ export interface SingleTaskPool<A, R> extends Disposable, AsyncDisposable {
  */
 export declare function setModuleUrl(url: string | URL | undefined): void;
 
+/** An Array of numbers that a call carries as one block of 64-bit floats; it arrives as a NumericArray. Any other element (a hole too) is refused. */
+export declare class NumericArray extends Array<number> {}
+/** Whether `value` is a NumericArray. */
+export declare function isNumericArray(value: unknown): value is NumericArray;
+/** Runs this thread as a pool worker: call it from the module given as the `source` option. Throws elsewhere. */
+export declare function workerMainLoop(): Promise<void>;
+/** Compiled (Porffor) workers are not supported: always throws `ERR_KNITTING_UNSUPPORTED_OPTION`. */
+export declare function checkCompiledWorker(): never;
+
 /** createPool(options)(tasks): a pool of worker threads that run `tasks`. */
 export declare function createPool(
   options?: PoolOptions,

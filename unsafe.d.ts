@@ -37,7 +37,41 @@ export declare class BufferReference implements Disposable {
   release(): void;
   /** Same as `release()`, for `using`. */
   [Symbol.dispose](): void;
+  /**
+   * What this reference is, for logs and diagnostics (pointer and token as
+   * decimal strings). Throws `ERR_KNITTING_RELEASED` after release.
+   */
+  toMetadata(): BufferReferenceMetadata;
+  /**
+   * Not supported: a reference rebuilt from a raw address could read freed
+   * memory. Always throws (`ERR_KNITTING_UNSUPPORTED_OPTION`, or
+   * `ERR_KNITTING_INVALID_ARGUMENT` for metadata of the wrong shape): send the
+   * reference itself instead.
+   */
+  static fromMetadata(metadata: BufferReferenceMetadata): never;
 }
+
+/** The runtimes a BufferReference can come from. */
+export type BufferReferenceRuntime = "node" | "deno" | "bun";
+
+/** What `toMetadata()` returns (JSON-safe). */
+export interface BufferReferenceMetadata {
+  kind: "knitting.bufferReference";
+  /** `"<runtime>:<pid>"` */
+  origin: string;
+  runtime: BufferReferenceRuntime;
+  /** Address of the first byte, in decimal. */
+  pointer: string;
+  token: string;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** `kind` of BufferReference metadata, and its codec id. */
+export declare const BUFFER_REFERENCE_KIND: "knitting.bufferReference";
+export declare const BUFFER_REFERENCE_CODEC_ID: "knitting.bufferReference";
+/** Whether `value` has the shape of BufferReference metadata. */
+export declare function isBufferReferenceMetadata(value: unknown): value is BufferReferenceMetadata;
 
 /** How the host takes possession of a BufferReference a worker returns. */
 export declare const BufferReferenceReturn: Readonly<{ Copy: "copy"; Borrow: "borrow" }>;

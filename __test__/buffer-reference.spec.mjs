@@ -1,6 +1,6 @@
 import test from "ava";
 import { Buffer } from "node:buffer";
-import { BufferReference, BufferReferenceReturn, addressOf, referenceStats } from "knitting/unsafe";
+import { BUFFER_REFERENCE_KIND, BufferReference, BufferReferenceReturn, addressOf, isBufferReferenceMetadata, referenceStats } from "knitting/unsafe";
 import { pattern, hasPattern } from "./helpers.mjs";
 import { NativeBufferReference } from "../lib/native.js";
 
@@ -276,4 +276,17 @@ test.serial("referenceStats counts live regions and bytes held", (t) => {
   a.release();
   b.release();
   t.deepEqual(referenceStats(), before);
+});
+
+test("toMetadata describes a reference (JSON-safe); fromMetadata is refused, as it could read freed memory", (t) => {
+  const ref = new BufferReference(new Uint8Array([1, 2, 3]));
+  const metadata = JSON.parse(JSON.stringify(ref.toMetadata()));
+  t.like(metadata, { kind: BUFFER_REFERENCE_KIND, runtime: "node", origin: `node:${process.pid}`, byteOffset: 0, byteLength: 3 });
+  t.is(BigInt(metadata.pointer), addressOf(ref.toUint8Array()));
+  t.true(isBufferReferenceMetadata(metadata));
+  t.false(isBufferReferenceMetadata({ ...metadata, pointer: 1 }));
+  t.throws(() => BufferReference.fromMetadata(metadata), { code: "ERR_KNITTING_UNSUPPORTED_OPTION", message: /freed memory/ });
+  t.throws(() => BufferReference.fromMetadata({}), { code: "ERR_KNITTING_INVALID_ARGUMENT", message: /Invalid BufferReferenceMetadata/ });
+  ref.release();
+  t.throws(() => ref.toMetadata(), { code: "ERR_KNITTING_RELEASED", message: /released/ });
 });

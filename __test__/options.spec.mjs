@@ -5,7 +5,7 @@ import test from "ava";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { threadId } from "node:worker_threads";
-import { createPool, importTask } from "knitting";
+import { checkCompiledWorker, createPool, importTask, workerMainLoop } from "knitting";
 import * as tasks from "./fixtures/option-tasks.mjs";
 import * as held from "./fixtures/scheduling-tasks.mjs";
 import { setEnvironmentData } from "node:worker_threads";
@@ -177,8 +177,21 @@ test("debug (and KNITTING_DEBUG) logs the pool's lifecycle to stderr", async (t)
   t.is(quiet.stderr, "");
 });
 
-test("source starts workers from another entry module", async (t) => {
-  const entry = new URL("../lib/worker/main.js", import.meta.url).pathname;
-  await using pool = createPool({ threads: 1, source: entry })({ echo: tasks.echo });
+test("source starts workers from an entry module that calls workerMainLoop(); the library's main entry names its own", async (t) => {
+  const entry = new URL("./fixtures/custom-entry.mjs", import.meta.url).pathname;
+  await using pool = createPool({ threads: 1, source: entry })({ echo: tasks.echo, entryMark: tasks.entryMark });
   t.is(await pool.call.echo("via source"), "via source");
+  t.is(await pool.call.entryMark(), "custom entry ran first");
+  await using own = createPool({ threads: 1, source: import.meta.resolve("knitting") })({ entryMark: tasks.entryMark });
+  t.is(await own.call.entryMark(), "no custom entry");
+  t.throws(() => workerMainLoop(), { code: "ERR_KNITTING_INVALID_ARGUMENT", message: /source/ });
+  t.throws(() => checkCompiledWorker(), { code: "ERR_KNITTING_UNSUPPORTED_OPTION", message: /compiled/ });
+});
+
+test("a source module that never calls workerMainLoop() fails the calls with what to do", async (t) => {
+  const entry = new URL("./fixtures/entry-without-loop.mjs", import.meta.url).pathname;
+  const pool = createPool({ threads: 1, source: entry, worker: { startupTimeoutMs: 20_000 } })({ echo: tasks.echo });
+  const error = await t.throwsAsync(pool.call.echo(1), { code: "ERR_KNITTING_TASK_NOT_FOUND" });
+  t.regex(error.message, /must call workerMainLoop\(\)/);
+  await pool.shutdown();
 });

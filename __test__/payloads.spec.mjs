@@ -2,7 +2,7 @@
 // on both paths: values that fit a shared-memory slot and values that do not.
 import test from "ava";
 import { Buffer } from "node:buffer";
-import { createPool, Envelope } from "knitting";
+import { createPool, Envelope, NumericArray, isNumericArray } from "knitting";
 import { echo } from "./fixtures/tasks.mjs";
 
 let pool;
@@ -214,4 +214,18 @@ test("large typed arrays, ArrayBuffers and DataViews are copied once (copy engin
   t.true(dv instanceof DataView);
   t.is(dv.byteLength, 100_000);
   t.is(dv.getUint8(99_999), 6);
+});
+
+test("a NumericArray travels as one block of floats and arrives as a NumericArray; anything but numbers in it is refused", async (t) => {
+  const numbers = NumericArray.from([1, 2.5, NaN, -0, Infinity]);
+  for (const value of [numbers, { nested: [numbers] }]) {
+    const back = await roundTrip(value);
+    const array = isNumericArray(back) ? back : back.nested[0];
+    t.true(isNumericArray(array) && array instanceof NumericArray);
+    t.is(array.length, 5);
+    t.true([1, 2.5, NaN, -0, Infinity].every((n, i) => Object.is(array[i], n)));
+  }
+  await t.throwsAsync(roundTrip(NumericArray.of(1, "2")), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /NumericArray holds only numbers.*arg\[1\]/ });
+  await t.throwsAsync(roundTrip(new NumericArray(2)), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /undefined at arg\[0\]/ });
+  t.false(isNumericArray([1, 2]));
 });

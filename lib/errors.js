@@ -95,15 +95,17 @@ export const Errors = {
     coded(Error, Codes.SHARED_MEMORY, `Could not ${what}: ${cause?.message ?? cause}. Check the name (create refuses one that exists, open needs one that does) and the descriptor.`, { cause }),
   sharedMemoryClosed: () =>
     coded(Error, Codes.RELEASED, "This ProcessSharedBuffer's mapping was closed: its views read as length 0. Map it again with ProcessSharedBuffer.fromMetadata() if you still need it."),
+  notANumber: (type, at) =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD, `Unsupported payload: a NumericArray holds only numbers; received ${type} at ${at}. Send a plain array for mixed values.`),
   closedSharedMemoryPayload: (at) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD, `Unsupported payload: the ProcessSharedBuffer at ${at} was closed; send one whose mapping is open.`),
-  sharedMemoryArgument: (what, expected, received) =>
-    coded(TypeError, Codes.INVALID_ARGUMENT, `${what} expects ${expected}; received ${received}.`),
   sharedMemoryRange: (detail) => coded(RangeError, Codes.INVALID_ARGUMENT, `ProcessSharedBuffer: ${detail}.`),
 
+  /** A library function called with something it cannot use. */
+  invalidArgument: (what, expected, received) =>
+    coded(TypeError, Codes.INVALID_ARGUMENT, `${what} expects ${expected}; received ${received}.`),
+
   // ---- knitting/utils (docs/utils.md) ----
-  utilsArgument: (fn, expected, received) =>
-    coded(TypeError, Codes.INVALID_ARGUMENT, `${fn} expects ${expected}; received ${received}.`),
   notJsonValue: (why, cause) =>
     coded(TypeError, Codes.INVALID_ARGUMENT,
       `jsonToBuffer cannot write this value as JSON (${why}). Pass a value JSON.stringify accepts: no cycles, BigInts, or a bare undefined, function or symbol.`,

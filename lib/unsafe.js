@@ -5,6 +5,7 @@ import { Errors, describe } from "./errors.js";
 
 export { BufferReference, BufferReferenceReturn } from "./buffer-reference/buffer-reference.js";
 export { referenceStats } from "./native.js";
+export { BUFFER_REFERENCE_KIND, BUFFER_REFERENCE_CODEC_ID, isBufferReferenceMetadata } from "./buffer-reference/metadata.js";
 
 /**
  * Address of the first byte `value` exposes, read from that very object in

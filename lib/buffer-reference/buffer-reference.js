@@ -8,11 +8,15 @@
 // construct, to compact a sub-view's region once, and to hand the bytes over
 // or free them.
 
-import { NativeBufferReference } from "../native.js";
+import { NativeBufferReference, addressOf } from "../native.js";
+import { runtime } from "../runtime/runtime.js";
+import { BUFFER_REFERENCE_KIND, isBufferReferenceMetadata } from "./metadata.js";
 import { moveSource } from "./move-source.js";
 import { Errors } from "../errors.js";
 import { bufferByteLength, bufferDetached } from "../intrinsics.js";
 
+/** Tokens handed out by toMetadata(). */
+let tokens = 0;
 /** Internal: see takeBuffer. */
 let take;
 /** Internal: see isBufferReference. */
@@ -24,6 +28,8 @@ export class BufferReference {
   /** The ArrayBuffer holding exactly the region, once known (undefined before, or for a sub-view until read). */
   #buffer;
   #length;
+  /** Its token in metadata (made on first toMetadata()). */
+  #token;
 
   /** @param {ArrayBuffer | ArrayBufferView} source moved (detached) at once */
   constructor(source) {
@@ -69,6 +75,40 @@ export class BufferReference {
 
   [Symbol.dispose]() {
     this.release();
+  }
+
+  /**
+   * What this reference is, for logs and diagnostics: `{ kind, origin,
+   * runtime, pointer, token, byteOffset, byteLength }` (pointer and token as
+   * decimal strings). Throws ERR_KNITTING_RELEASED after release.
+   */
+  toMetadata() {
+    if (!(#native in this)) throw Errors.notABufferReference("toMetadata");
+    const buffer = this.#materialize();
+    this.#token ??= String(++tokens);
+    return {
+      kind: BUFFER_REFERENCE_KIND,
+      origin: `${runtime}:${process.pid}`,
+      runtime,
+      pointer: String(addressOf(buffer)),
+      token: this.#token,
+      byteOffset: 0,
+      byteLength: this.#length,
+    };
+  }
+
+  /**
+   * Not supported: a reference rebuilt from metadata would hold a raw address
+   * without knowing whether its bytes still exist. Throws
+   * ERR_KNITTING_UNSUPPORTED_OPTION (a TypeError for metadata of the wrong
+   * shape): send the BufferReference itself, which moves without a copy.
+   */
+  static fromMetadata(metadata) {
+    if (!isBufferReferenceMetadata(metadata)) throw Errors.invalidArgument("BufferReference.fromMetadata", "valid BufferReferenceMetadata (see isBufferReferenceMetadata)", "Invalid BufferReferenceMetadata");
+    throw Errors.unsupportedOption(
+      "BufferReference.fromMetadata",
+      "a reference rebuilt from a raw address could read freed memory. Send the BufferReference itself in a call (it moves without a copy), or share memory with a ProcessSharedBuffer",
+    );
   }
 
   get [Symbol.toStringTag]() {

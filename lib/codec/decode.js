@@ -7,7 +7,8 @@ import { Buffer } from "node:buffer";
 import { Envelope } from "../envelope.js";
 import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
-import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, TYPED_ARRAYS } from "./encode.js";
+import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, NUMERIC, TYPED_ARRAYS } from "./encode.js";
+import { NumericArray } from "../numeric-array.js";
 import { receiveAcross, receiveShared } from "../shared-memory/process-shared-buffer.js";
 
 const { isArray } = Array;
@@ -65,6 +66,8 @@ function reviveNode(kind, node) {
       return new BufferReference(node.b);
     case SHARED_MEMORY:
       return node.d === undefined ? receiveShared(node) : receiveAcross(node);
+    case NUMERIC:
+      return NumericArray.from(node.v);
     case VIEW:
       return node.t === "Buffer" ? Buffer.from(node.b) : new (TYPED_ARRAYS.get(node.t))(node.b);
     default:

@@ -19,6 +19,7 @@ import { Buffer } from "node:buffer";
 import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { isEnvelope } from "../envelope.js";
+import { NumericArray, isNumericArray } from "../numeric-array.js";
 import { isBufferReference, takeBuffer } from "../buffer-reference/buffer-reference.js";
 import { describeShared, isProcessSharedBuffer, isSharedMemoryBuffer, sendShared, unsendShared } from "../shared-memory/process-shared-buffer.js";
 import { copyInto } from "../native.js";
@@ -39,6 +40,7 @@ export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBu
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
 //                                   to a process worker: { d: { n: name | null, p: pid, f: fd }, o, l } instead of i
+export const NUMERIC = 8; //   { v: Float64Array of a NumericArray's numbers }
 export const VIEW = 6; //      { t: typed array class name or "Buffer", b: ArrayBuffer moved in the transfer list }
 
 /**
@@ -53,6 +55,7 @@ const { isArray } = Array;
 const { getPrototypeOf, keys: objectKeys, hasOwn, defineProperty } = Object;
 const ObjectPrototype = Object.prototype;
 const ArrayPrototype = Array.prototype;
+const NumericArrayPrototype = NumericArray.prototype;
 const {
   isArrayBuffer, isSharedArrayBuffer, isArrayBufferView, isDataView, isDate, isNativeError, isProxy,
   isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp, isAnyArrayBuffer, isArgumentsObject,
@@ -135,6 +138,20 @@ function sharedMemoryNode(psb, walk) {
   (walk.inTransit ??= []).push(node);
   walk.tagged = true;
   return { [TAG]: SHARED_MEMORY, ...node };
+}
+
+/** A NumericArray: its elements, read once, as one Float64 block. Anything but a number (a hole too) is refused. */
+function numericNode(array, walk) {
+  const length = array.length;
+  const numbers = [];
+  for (let i = 0; i < length; i++) {
+    const item = array[i];
+    if (typeof item !== "number") throw withKey(new Rejection((at) => Errors.notANumber(typeName(item), at)), i);
+    numbers.push(item);
+  }
+  walk.json = false;
+  walk.tagged = true;
+  return { [TAG]: NUMERIC, v: Float64Array.from(numbers) };
 }
 
 /** A refusal: `what` points into this process's memory, which a process worker cannot reach. */
@@ -280,7 +297,9 @@ function encodeValue(value, walk) {
 function encodeObject(object, walk) {
   if (isProxy(object)) throw unsupported(object); // (before anything that could run its traps)
   if (isArray(object)) {
-    if (getPrototypeOf(object) !== ArrayPrototype) throw unsupported(object);
+    const proto = getPrototypeOf(object);
+    if (proto === NumericArrayPrototype && isNumericArray(object)) return numericNode(object, walk);
+    if (proto !== ArrayPrototype) throw unsupported(object);
     return encodeArray(object, walk);
   }
   const proto = getPrototypeOf(object);

@@ -27,11 +27,17 @@ const STARTUP_ATTEMPTS = 4;
 const STARTUP_BACKOFF_MS = [50, 250, 1000];
 
 const defaultEntry = new URL("../worker/main.js", import.meta.url);
+const libraryEntry = new URL("../index.js", import.meta.url).href;
 
-/** The worker entry: the library's own, or the `source` option (a URL or a file path). */
+/**
+ * The worker entry: the library's own, or the `source` option (a URL or a
+ * file path: a module that calls workerMainLoop(); the library's main entry
+ * names the library's own).
+ */
 function workerEntry(source) {
   if (source === undefined) return defaultEntry;
-  return /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : pathToFileURL(resolve(source));
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : pathToFileURL(resolve(source));
+  return url.href === libraryEntry ? defaultEntry : url;
 }
 
 export class Lane {
@@ -151,7 +157,8 @@ export class Lane {
       }
       // It died while starting: try again after a pause, a few times.
       const [href, begun] = this.#importing;
-      const when = begun ? "" : " before it began importing it";
+      const custom = this.#options.entry !== defaultEntry;
+      const when = begun ? "" : custom ? ` before it began importing it (the worker entry ${this.#options.entry.href} must call workerMainLoop() from "knitting")` : " before it began importing it";
       const why = this.#timedOut
         ? `it did not finish loading its tasks within ${this.#startupTimeoutMs} ms${when} (a top-level await that never settles?)`
         : `it exited with code ${code}${when}${this.#crash ? ` (${this.#crash.message ?? this.#crash})` : ""}`;

@@ -118,30 +118,30 @@ export function setDefaultProcessSharedBufferPrimitives(replacement) {
     primitives = defaultPrimitives;
     return;
   }
-  if (replacement === null || typeof replacement !== "object") throw Errors.sharedMemoryArgument("the primitives", "an object of functions", describe(replacement));
+  if (replacement === null || typeof replacement !== "object") throw Errors.invalidArgument("the primitives", "an object of functions", describe(replacement));
   for (const key of Object.keys(replacement)) {
-    if (!(key in defaultPrimitives)) throw Errors.sharedMemoryArgument(`primitive "${key}"`, `one of ${Object.keys(defaultPrimitives).join(", ")}`, "an unknown key");
-    if (typeof replacement[key] !== "function") throw Errors.sharedMemoryArgument(`primitive "${key}"`, "a function", describe(replacement[key]));
+    if (!(key in defaultPrimitives)) throw Errors.invalidArgument(`primitive "${key}"`, `one of ${Object.keys(defaultPrimitives).join(", ")}`, "an unknown key");
+    if (typeof replacement[key] !== "function") throw Errors.invalidArgument(`primitive "${key}"`, "a function", describe(replacement[key]));
   }
   primitives = Object.freeze({ ...defaultPrimitives, ...replacement });
 }
 
 /** Replacement primitives return what the default ones do (they may wrap them). */
 function checkMapping(mapping) {
-  if (!(mapping instanceof Mapping)) throw Errors.sharedMemoryArgument("a shared-memory primitive", "to return the mapping a default primitive returned (wrap the defaults)", describe(mapping));
+  if (!(mapping instanceof Mapping)) throw Errors.invalidArgument("a shared-memory primitive", "to return the mapping a default primitive returned (wrap the defaults)", describe(mapping));
   return mapping;
 }
 
 function checkName(name) {
   if (typeof name !== "string" || name.replace(/^\//, "") === "" || name.includes("\0") || name.slice(1).includes("/")) {
-    throw Errors.sharedMemoryArgument("a shared-memory name", "a non-empty string without NUL or '/' (one leading '/' allowed)", describe(name));
+    throw Errors.invalidArgument("a shared-memory name", "a non-empty string without NUL or '/' (one leading '/' allowed)", describe(name));
   }
   return name;
 }
 
 function checkSize(size) {
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1) {
-    throw Errors.sharedMemoryArgument("size", "a whole number of bytes, 1 or more", describe(size));
+    throw Errors.invalidArgument("size", "a whole number of bytes, 1 or more", describe(size));
   }
   return size;
 }
@@ -163,7 +163,7 @@ export class ProcessSharedBuffer {
 
   /** Use ProcessSharedBuffer.create / fromMetadata / fromDescriptor. */
   constructor(mapping, byteOffset, byteLength) {
-    if (!(mapping instanceof Mapping)) throw Errors.sharedMemoryArgument("new ProcessSharedBuffer()", "to be called through ProcessSharedBuffer.create, fromMetadata or fromDescriptor", "a direct call");
+    if (!(mapping instanceof Mapping)) throw Errors.invalidArgument("new ProcessSharedBuffer()", "to be called through ProcessSharedBuffer.create, fromMetadata or fromDescriptor", "a direct call");
     this.#mapping = mapping;
     this.#byteOffset = byteOffset;
     this.#byteLength = byteLength;
@@ -178,7 +178,7 @@ export class ProcessSharedBuffer {
    */
   static create(options) {
     const { size, mode = "anonymous", name } = typeof options === "number" ? { size: options } : (options ?? {});
-    if (!MODES.includes(mode)) throw Errors.sharedMemoryArgument("mode", `one of ${MODES.join(", ")}`, describe(mode));
+    if (!MODES.includes(mode)) throw Errors.invalidArgument("mode", `one of ${MODES.join(", ")}`, describe(mode));
     let mapping;
     if (mode === "open") mapping = checkMapping(primitives.mapSharedMemory({ name: checkName(name) }));
     else mapping = checkMapping(primitives.createSharedMemory({ size: checkSize(size), mode, name: mode === "create" ? checkName(name) : undefined }));
@@ -189,7 +189,7 @@ export class ProcessSharedBuffer {
   /** Maps what `toMetadata()` described (in this or another process: by name, or by a descriptor this process holds). */
   static fromMetadata(metadata) {
     if (metadata === null || typeof metadata !== "object" || metadata.version !== METADATA_VERSION || typeof metadata.descriptor !== "object") {
-      throw Errors.sharedMemoryArgument("fromMetadata()", `what toMetadata() returns ({ version: ${METADATA_VERSION}, descriptor, byteOffset, byteLength })`, describe(metadata));
+      throw Errors.invalidArgument("fromMetadata()", `what toMetadata() returns ({ version: ${METADATA_VERSION}, descriptor, byteOffset, byteLength })`, describe(metadata));
     }
     return ProcessSharedBuffer.fromDescriptor(metadata.descriptor, metadata);
   }
@@ -202,7 +202,7 @@ export class ProcessSharedBuffer {
   /** Maps the object a descriptor names (`{ name }` or `{ fd }`), the range `{ byteOffset, byteLength }` of it. */
   static fromDescriptor(descriptor, { byteOffset = 0, byteLength } = {}) {
     const { name, fd } = descriptor ?? {};
-    if (name == null && !Number.isInteger(fd)) throw Errors.sharedMemoryArgument("a descriptor", "an object with a name or an fd", describe(descriptor));
+    if (name == null && !Number.isInteger(fd)) throw Errors.invalidArgument("a descriptor", "an object with a name or an fd", describe(descriptor));
     const mapping = checkMapping(primitives.mapSharedMemory(name != null ? { name: checkName(name) } : { fd }));
     const size = mapping.describe().size;
     const length = byteLength ?? size - byteOffset;
@@ -244,7 +244,7 @@ export class ProcessSharedBuffer {
   /** A typed array of class `Ctor` over this buffer's bytes (offset and length must fit its element size). */
   view(Ctor = Uint8Array) {
     if (typeof Ctor !== "function" || Object.getPrototypeOf(Ctor) !== TypedArray) {
-      throw Errors.sharedMemoryArgument("view()", "a typed array class (Uint8Array, Int32Array, ...)", describe(Ctor));
+      throw Errors.invalidArgument("view()", "a typed array class (Uint8Array, Int32Array, ...)", describe(Ctor));
     }
     const size = Ctor.BYTES_PER_ELEMENT;
     if (this.#byteOffset % size !== 0 || this.#byteLength % size !== 0) {
@@ -317,7 +317,7 @@ export class ProcessSharedBuffer {
 }
 
 function checkTimeout(ms) {
-  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) throw Errors.sharedMemoryArgument("a timeout", "a number of milliseconds from 0, or Infinity", describe(ms));
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) throw Errors.invalidArgument("a timeout", "a number of milliseconds from 0, or Infinity", describe(ms));
   return ms;
 }
 
@@ -389,7 +389,7 @@ export function receiveAcross({ d, o, l }) {
   if (typeof name === "string") mapping = checkMapping(primitives.mapSharedMemory({ name }));
   else if (Number.isInteger(pid) && Number.isInteger(fd) && pid > 0 && fd >= 0) {
     mapping = native(`map descriptor ${fd} of process ${pid}`, () => new Mapping(NativeSharedMemory.openProcessFd(pid, fd)));
-  } else throw Errors.sharedMemoryArgument("a shared-memory node", "a name, or a pid and a descriptor", describe(d));
+  } else throw Errors.invalidArgument("a shared-memory node", "a name, or a pid and a descriptor", describe(d));
   mapping.origin = { n: typeof name === "string" ? name : null, p: pid, f: fd };
   adopted?.push(mapping);
   try {

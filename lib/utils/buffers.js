@@ -31,7 +31,7 @@ export function bufferToBytes(buffer) {
 }
 
 export function stringToBuffer(text) {
-  if (typeof text !== "string") throw Errors.utilsArgument("stringToBuffer", "a string", describe(text));
+  if (typeof text !== "string") throw Errors.invalidArgument("stringToBuffer", "a string", describe(text));
   return encoder.encode(text).buffer;
 }
 
@@ -66,13 +66,13 @@ export function bufferToJson(buffer) {
 
 export function numbersToBuffer(numbers) {
   if (types.isBigInt64Array(numbers) || types.isBigUint64Array(numbers)) {
-    throw Errors.utilsArgument("numbersToBuffer", "numbers (an array, a typed array of numbers, or an iterable)", describe(numbers));
+    throw Errors.invalidArgument("numbersToBuffer", "numbers (an array, a typed array of numbers, or an iterable)", describe(numbers));
   }
   if (ArrayBuffer.isView(numbers) && !(numbers instanceof DataView)) return Float64Array.from(numbers).buffer;
   let list = numbers;
   if (!Array.isArray(list)) {
     if (list === null || typeof list?.[Symbol.iterator] !== "function" || typeof list === "string") {
-      throw Errors.utilsArgument("numbersToBuffer", "numbers (an array, a typed array of numbers, or an iterable)", describe(numbers));
+      throw Errors.invalidArgument("numbersToBuffer", "numbers (an array, a typed array of numbers, or an iterable)", describe(numbers));
     }
     list = Array.from(list);
   }
@@ -81,7 +81,7 @@ export function numbersToBuffer(numbers) {
     const n = list[i];
     if (typeof n === "number") out[i] = n;
     else if (n === undefined && !(i in list)) out[i] = NaN; // a hole
-    else throw Errors.utilsArgument("numbersToBuffer", `a number at index ${i}`, describe(n));
+    else throw Errors.invalidArgument("numbersToBuffer", `a number at index ${i}`, describe(n));
   }
   return out.buffer;
 }
