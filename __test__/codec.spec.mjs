@@ -15,8 +15,8 @@ const RELEASED = { instanceOf: Error, code: "ERR_KNITTING_RELEASED" };
 /** Sends `value` the way the pool does; `sent` receives the transfer list and encode's flag. */
 function rt(value, sent = {}) {
   const transfer = [];
-  const { wire, tagged } = encode(value, transfer);
-  Object.assign(sent, { transfer, tagged, wire });
+  const { wire, tagged, json } = encode(value, transfer);
+  Object.assign(sent, { transfer, tagged, wire, json });
   return decode(structuredClone(wire, { transfer }), tagged);
 }
 
@@ -330,8 +330,11 @@ const refusals = [
   ["a Promise in an Envelope header", () => new Envelope({ p: Promise.resolve() }, new ArrayBuffer(1)), UNSUPPORTED, /Envelope header must be JSON-like.*found Promise at arg\.header\.p/],
   ["a bigint in an Envelope header", () => new Envelope([1n], new ArrayBuffer(1)), UNSUPPORTED, /Envelope header .*found bigint at arg\.header\[0\]/],
   ["an undefined Envelope header", () => new Envelope(undefined, new ArrayBuffer(1)), UNSUPPORTED, /Envelope header .*found undefined at arg\.header/],
-  ["a Uint8Array Envelope body", () => new Envelope({}, new Uint8Array(2)), UNSUPPORTED, /Envelope payload must be an ArrayBuffer, SharedArrayBuffer or BufferReference; received Uint8Array at arg\.payload/],
+  ["a Uint8Array Envelope body", () => new Envelope({}, new Uint8Array(2)), UNSUPPORTED, /Envelope payload must be an ArrayBuffer, SharedArrayBuffer, ProcessSharedBuffer or BufferReference; received Uint8Array at arg\.payload/],
   ["an Envelope without a body", () => ({ e: new Envelope({}) }), UNSUPPORTED, /Envelope payload must be .*received undefined at arg\.e\.payload/],
+  ["an arguments object posing as a plain one", () => { const a = (function () { return arguments; })(1, 2); Object.defineProperty(a, Symbol.toStringTag, { value: "Object" }); return [a]; }, UNSUPPORTED, /arguments object at arg\[0\]/],
+  ["a Date posing as a plain object", () => { const d = Object.setPrototypeOf(new Date(0), Object.prototype); d[Symbol.toStringTag] = "Object"; return { d }; }, UNSUPPORTED, /a Date whose prototype was replaced at arg\.d/],
+  ["a WeakRef without a prototype", () => ({ w: Object.setPrototypeOf(new WeakRef({}), null) }), UNSUPPORTED, /WeakRef or FinalizationRegistry whose prototype was replaced at arg\.w/],
   ["a released BufferReference", () => { const r = new BufferReference(pattern(2)); r.release(); return r; }, RELEASED, /BufferReference at arg has been released/],
   ["a released Envelope body", () => { const r = new BufferReference(pattern(2)); r.release(); return new Envelope({}, r); }, RELEASED, /BufferReference at arg\.payload has been released/],
 ];
@@ -377,4 +380,44 @@ test("a refused Envelope leaves its BufferReference body unconsumed", (t) => {
   t.false(ref.released);
   t.true(hasPattern(ref.toUint8Array()));
   ref.release();
+});
+
+test("a part reached twice is sent once and arrives as one part (a value costs its size, not its paths)", (t) => {
+  let plain = { leaf: 1 };
+  let tagged = { leaf: 1n };
+  for (let i = 0; i < 64; i++) {
+    plain = { a: plain, b: plain };
+    tagged = { a: tagged, b: [tagged, Symbol.for("s")] };
+  }
+  const sent = {};
+  const back = rt(plain, sent);
+  t.false(sent.json, "JSON would copy it once per path");
+  t.is(back.a, back.b);
+  const backTagged = rt(tagged);
+  t.is(backTagged.a, backTagged.b[0]);
+  t.is(backTagged.b[1], Symbol.for("s"));
+  let bottom = backTagged;
+  while (bottom.leaf === undefined) bottom = bottom.a;
+  t.is(bottom.leaf, 1n);
+  const shared = { k: 1 };
+  const pair = rt([shared, shared, { k: 1 }]);
+  t.is(pair[0], pair[1]);
+  t.not(pair[0], pair[2]);
+});
+
+test("a toJSON a getter adds to Object.prototype while the value is read does not change what arrives", (t) => {
+  const value = { get x() { Object.prototype.toJSON = () => "POLLUTED"; return 1; } };
+  const sent = {};
+  try {
+    t.deepEqual(rt(value, sent), { x: 1 });
+    t.false(sent.json);
+  } finally {
+    delete Object.prototype.toJSON;
+  }
+});
+
+test("an Envelope header array keeps its length (trailing holes too)", (t) => {
+  const back = rt(new Envelope([1, , ,], new ArrayBuffer(1)));
+  t.is(back.header.length, 3);
+  t.false(1 in back.header);
 });

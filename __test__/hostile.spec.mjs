@@ -55,6 +55,22 @@ test("values that pass a check and fail the engine's copy are refused, or travel
   t.is(report.stillServing, "after");
 });
 
+test("results whose reading throws a function, or whose buffer a getter detaches after the checks, reject their call only", (t) => {
+  refused(t, "result:getterThrowsFunction", /function/);
+  refused(t, "result:detachedAfterCopy", /could not copy/);
+  t.is(report.stillServing, "after");
+});
+
+test("objects that hide what they are behind an own Symbol.toStringTag or a missing prototype are refused, not sent as {}", (t) => {
+  refused(t, "result:datePosingAsObject", /Date whose prototype was replaced/);
+  refused(t, "result:weakRefWithoutPrototype", /WeakRef/);
+});
+
+test("a value whose parts share parts costs its size, not its paths, and arrives with its parts shared", (t) => {
+  t.like(report["arg:graph"], { status: "resolved", sameParts: true });
+  t.like(report["result:graph"], { status: "resolved", sameParts: true });
+});
+
 test("an Envelope refused for its header does not consume its BufferReference", (t) => {
   refused(t, "arg:refusedEnvelopeKeepsReference", /header/);
   t.false(report["arg:refusedEnvelopeKeepsReference"].refReleased);

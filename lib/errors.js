@@ -205,6 +205,9 @@ export const Errors = {
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload: the value nests deeper than ${limit} levels at ${at}. ` +
         `Values may nest at most ${limit} containers deep; flatten the structure (for example send a list of nodes with parent ids).`),
+  unsendableFailure: () =>
+    coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
+      "Unsupported payload: the task failed with a value that cannot be sent, and so did the reason why. Throw an Error, or return plain data."),
   uncloneable: (cause) =>
     coded(TypeError, Codes.UNSUPPORTED_PAYLOAD,
       `Unsupported payload: the engine could not copy this value (${cause?.message ?? String(cause)}). ` +

@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import { Envelope } from "../envelope.js";
 import { Errors } from "../errors.js";
 import { BufferReference } from "../buffer-reference/buffer-reference.js";
-import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, NUMERIC, TYPED_ARRAYS } from "./encode.js";
+import { TAG, ESCAPE, SYMBOL, BUFFER, ERROR, ENVELOPE, REFERENCE, VIEW, SHARED_MEMORY, NUMERIC, GRAPH, TYPED_ARRAYS } from "./encode.js";
 import { NumericArray } from "../numeric-array.js";
 import { receiveAcross, receiveShared } from "../shared-memory/process-shared-buffer.js";
 
@@ -23,6 +23,12 @@ export function decode(wire, tagged) {
   return tagged ? revive(wire) : wire;
 }
 
+/**
+ * Containers revived so far, in a wire where some are reached more than once
+ * (a GRAPH node): each is revived once. Undefined otherwise (the usual case).
+ */
+let visited;
+
 function revive(value) {
   if (typeof value !== "object" || value === null) return value;
   if (isArray(value)) return reviveChildren(value, true);
@@ -35,6 +41,10 @@ function revive(value) {
 
 /** Revives the children of an array or plain object in place. */
 function reviveChildren(container, array) {
+  if (visited !== undefined) {
+    if (visited.has(container)) return container;
+    visited.add(container);
+  }
   const keys = array ? null : objectKeys(container);
   const length = array ? container.length : keys.length;
   for (let i = 0; i < length; i++) {
@@ -66,6 +76,15 @@ function reviveNode(kind, node) {
       return new BufferReference(node.b);
     case SHARED_MEMORY:
       return node.d === undefined ? receiveShared(node) : receiveAcross(node);
+    case GRAPH: {
+      const outer = visited;
+      visited = new Set();
+      try {
+        return revive(node.v);
+      } finally {
+        visited = outer;
+      }
+    }
     case NUMERIC:
       return NumericArray.from(node.v);
     case VIEW:

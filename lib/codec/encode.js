@@ -40,6 +40,7 @@ export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBu
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
 //                                   to a process worker: { d: { n: name | null, p: pid, f: fd }, o, l } instead of i
+export const GRAPH = 9; //     { v: a tagged wire in which a container is reached more than once (revive each once) }
 export const NUMERIC = 8; //   { v: Float64Array of a NumericArray's numbers }
 export const VIEW = 6; //      { t: typed array class name or "Buffer", b: ArrayBuffer moved in the transfer list }
 
@@ -59,6 +60,7 @@ const NumericArrayPrototype = NumericArray.prototype;
 const {
   isArrayBuffer, isSharedArrayBuffer, isArrayBufferView, isDataView, isDate, isNativeError, isProxy,
   isMap, isSet, isPromise, isWeakMap, isWeakSet, isBoxedPrimitive, isRegExp, isAnyArrayBuffer, isArgumentsObject,
+  isModuleNamespaceObject, isGeneratorObject, isMapIterator, isSetIterator,
 } = types;
 const objectToString = Object.prototype.toString;
 
@@ -112,7 +114,10 @@ export function encode(value, transferList, label = "arg", acrossProcesses = fal
       if (isBufferReference(node.p)) node.p = referenceNode(node.p, transferList);
       return { wire: node, tagged: true, shared: walk.shared, json: false, copied: walk.copied };
     }
-    const wire = encodeValue(value, walk);
+    let wire = encodeValue(value, walk);
+    // A getter may have given the prototypes a toJSON meanwhile.
+    if (ObjectPrototype.toJSON !== undefined || ArrayPrototype.toJSON !== undefined) walk.json = false;
+    if (walk.repeats && walk.tagged) wire = { [TAG]: GRAPH, v: wire };
     return { wire, tagged: walk.tagged, shared: walk.shared, json: walk.json && !walk.tagged, copied: walk.copied };
   } catch (error) {
     // Handles opened for shared memory in this value travel nowhere.
@@ -216,6 +221,14 @@ class Walk {
   /** SHARED_MEMORY nodes of this value: each holds a handle opened for the message. */
   inTransit = undefined;
   acrossProcesses = false;
+  /**
+   * Arrays and plain objects encoded so far → their copies: one reached again
+   * is the same copy (its identity kept, and a value whose parts share parts
+   * costs its size, not the number of paths through it).
+   */
+  copies = new Map();
+  /** A container was reached more than once. */
+  repeats = false;
 }
 let spare = null;
 function acquire() {
@@ -240,6 +253,8 @@ function release(walk) {
   walk.copied = 0;
   walk.transfer = null;
   walk.acrossProcesses = false;
+  if (walk.copies.size > 0) walk.copies.clear();
+  walk.repeats = false;
   spare = walk;
 }
 
@@ -335,13 +350,39 @@ function encodeObject(object, walk) {
   throw unsupported(object);
 }
 
-/** Whether an object with a plain prototype is in fact not an ordinary object. */
+/**
+ * Whether an object with a plain prototype is in fact not an ordinary object
+ * (brand checks: an own Symbol.toStringTag cannot hide what it is).
+ */
 function isExotic(object) {
   return (
-    objectToString.call(object) !== "[object Object]" || // arguments, Date, RegExp, Error, boxed primitives, module namespaces
+    objectToString.call(object) !== "[object Object]" ||
+    isArgumentsObject(object) || isDate(object) || isRegExp(object) || isBoxedPrimitive(object) || isNativeError(object) ||
     isMap(object) || isSet(object) || isWeakMap(object) || isWeakSet(object) || isPromise(object) ||
-    isAnyArrayBuffer(object) || isArrayBufferView(object) || object instanceof WeakRef
+    isAnyArrayBuffer(object) || isArrayBufferView(object) || isModuleNamespaceObject(object) ||
+    isGeneratorObject(object) || isMapIterator(object) || isSetIterator(object) ||
+    object instanceof WeakRef || (getPrototypeOf(object) === null && isWeak(object))
   );
+}
+
+const { deref } = WeakRef.prototype;
+const { unregister } = FinalizationRegistry.prototype;
+const UNREGISTERED = {};
+/**
+ * A WeakRef or FinalizationRegistry whose prototype was taken away (only the
+ * engine's own brand checks know; they throw, so this runs only for objects
+ * with a null prototype, which are rare).
+ */
+function isWeak(object) {
+  try {
+    deref.call(object);
+    return true;
+  } catch {}
+  try {
+    unregister.call(object, UNREGISTERED);
+    return true;
+  } catch {}
+  return false;
 }
 
 /**
@@ -352,6 +393,8 @@ function isExotic(object) {
  * typed arrays and Dates): they are not sent.
  */
 function encodeArray(array, walk) {
+  const known = walk.copies.get(array);
+  if (known !== undefined) return repeated(known, walk);
   enter(walk, array);
   const length = array.length;
   const copy = [];
@@ -369,6 +412,14 @@ function encodeArray(array, walk) {
     throw withKey(error, i);
   }
   leave(walk);
+  walk.copies.set(array, copy);
+  return copy;
+}
+
+/** A container reached again: its copy, which JSON could not keep as one. */
+function repeated(copy, walk) {
+  walk.repeats = true;
+  walk.json = false;
   return copy;
 }
 
@@ -398,6 +449,8 @@ function arrayIndex(key) {
 
 /** A fresh object with the encoded values of `object`'s enumerable string keys, each read once. */
 function encodePlain(object, walk) {
+  const known = walk.copies.get(object);
+  if (known !== undefined) return repeated(known, walk);
   enter(walk, object);
   // for-in (no key array) is the fast way to list keys; it also lists inherited
   // enumerable keys, which only exist if someone added some to Object.prototype.
@@ -415,11 +468,10 @@ function encodePlain(object, walk) {
     throw withKey(error, key);
   }
   leave(walk);
-  if (escape) {
-    walk.tagged = true;
-    return { [TAG]: ESCAPE, v: copy };
-  }
-  return copy;
+  const result = escape ? { [TAG]: ESCAPE, v: copy } : copy;
+  if (escape) walk.tagged = true;
+  walk.copies.set(object, result);
+  return result;
 }
 
 /** copy[key] = value, also for an own "__proto__" key. */
@@ -555,7 +607,11 @@ function toString(value) {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return objectToString.call(value);
+    } catch {
+      return isProxy(value) ? "[object Proxy]" : `[${typeof value}]`; // a revoked Proxy
+    }
   }
 }
 
@@ -633,6 +689,7 @@ function copyHeader(value, walk, top) {
       enter(walk, value);
       const keys = objectKeys(value);
       const copy = array ? [] : {};
+      if (array) copy.length = value.length; // (trailing holes stay)
       let i = 0;
       try {
         for (; i < keys.length; i++) setKey(copy, keys[i], copyHeader(value[keys[i]], walk, false));
@@ -692,7 +749,12 @@ function exoticKind(object) {
   if (isPromise(object)) return "Promise";
   if (isAnyArrayBuffer(object)) return "ArrayBuffer";
   if (isArrayBufferView(object)) return "typed array or DataView";
-  if (object instanceof WeakRef) return "WeakRef";
+  if (object instanceof WeakRef || isWeak(object)) return "WeakRef or FinalizationRegistry";
+  if (isDate(object)) return "Date";
+  if (isRegExp(object)) return "RegExp";
+  if (isBoxedPrimitive(object)) return "boxed primitive";
+  if (isNativeError(object)) return "Error object";
+  if (isModuleNamespaceObject(object)) return "module namespace";
   return objectToString.call(object).slice(8, -1);
 }
 

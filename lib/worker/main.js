@@ -4,14 +4,13 @@
 // port (the Outbox).
 import { parentPort, workerData } from "node:worker_threads";
 import { kImportingTasks } from "../symbols.js";
-import { prepare } from "../codec/prepare.js";
 import { CallQueue } from "../transport/call-queue.js";
 import { HostBell, Seats } from "../transport/doorbell.js";
 import { STARTUP_READY, startupIndex } from "../transport/layout.js";
 import { Outbox } from "../transport/outbox.js";
 import { SpscRing } from "../transport/spsc-ring.js";
 import { loadTasks } from "./load-tasks.js";
-import { Runner } from "./run.js";
+import { Runner, prepareFailure } from "./run.js";
 import { runBootstrap } from "./bootstrap.js";
 import { startLoop } from "./loop.js";
 import { CallTimes } from "./call-times.js";
@@ -57,7 +56,7 @@ runBootstrap(bootstrap, lane, threads).then(() => loadTasks(workerData.tasks, (i
     loop.start();
   },
   (error) => {
-    const { wire, tagged } = prepare(error, "error");
+    const { wire, tagged } = prepareFailure(error, false);
     parentPort.postMessage({ type: "startup-failed", wire, tagged });
   },
 );

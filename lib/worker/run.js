@@ -156,11 +156,37 @@ export class Runner {
       }
     } catch (error) {
       ok = false; // an unsupported result rejects its call, with the reason
-      prepared = prepare(error, "result", this.acrossProcesses);
+      prepared = prepareFailure(error, this.acrossProcesses);
     }
     if (received.length > 0) closeAdopted(received);
-    const { wire, tagged, json, transfer } = prepared;
-    if (this.outbox.send(handle, serial, ok ? 1 : 0, wire, tagged, json, transfer)) this.sent();
+    let { wire, tagged, json, transfer } = prepared;
+    let written;
+    try {
+      written = this.outbox.send(handle, serial, ok ? 1 : 0, wire, tagged, json, transfer);
+    } catch (cause) {
+      // The engine refused what the checks passed (a getter detached a buffer
+      // after it was copied, say): that call rejects, nothing was written.
+      ({ wire, tagged, json, transfer } = prepareFailure(Errors.uncloneable(cause), this.acrossProcesses));
+      written = this.outbox.send(handle, serial, 0, wire, tagged, json, transfer);
+    }
+    if (written) this.sent();
+  }
+}
+
+/**
+ * Why a call failed, ready to send: the thrown value itself when it can
+ * travel; else why it cannot (a getter of the result threw a function, say);
+ * else a fixed error. Never throws.
+ */
+export function prepareFailure(error, acrossProcesses) {
+  try {
+    return prepare(error, "result", acrossProcesses);
+  } catch (cause) {
+    try {
+      return prepare(cause, "result", acrossProcesses);
+    } catch {
+      return prepare(Errors.unsendableFailure(), "result", acrossProcesses);
+    }
   }
 }
 
