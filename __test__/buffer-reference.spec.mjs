@@ -228,9 +228,11 @@ test("the native constructor refuses a region outside its buffer", (t) => {
 
 test("members called on something that is not a BufferReference throw a coded TypeError", (t) => {
   const fake = Object.create(BufferReference.prototype);
-  for (const member of ["toUint8Array", "toArrayBuffer", "release"]) {
+  for (const member of ["toUint8Array", "toArrayBuffer", "release", "toMetadata", Symbol.dispose]) {
     t.throws(() => BufferReference.prototype[member].call(fake), { instanceOf: TypeError, code: "ERR_KNITTING_INVALID_ARGUMENT" });
-    t.throws(() => BufferReference.prototype[member].call({}), { code: "ERR_KNITTING_INVALID_ARGUMENT" });
+    for (const receiver of [{}, null, undefined, 5, "text"]) {
+      t.throws(() => BufferReference.prototype[member].call(receiver), { code: "ERR_KNITTING_INVALID_ARGUMENT" });
+    }
   }
   for (const getter of ["byteLength", "released"]) {
     const get = Object.getOwnPropertyDescriptor(BufferReference.prototype, getter).get;

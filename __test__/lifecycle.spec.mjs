@@ -4,7 +4,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { setEnvironmentData } from "node:worker_threads";
-import { createPool, importTask } from "knitting";
+import { createPool, Envelope, importTask } from "knitting";
+import { BufferReference } from "knitting/unsafe";
 import * as tasks from "./fixtures/tasks.mjs";
 
 const run = promisify(execFile);
@@ -141,4 +142,16 @@ test("shutdown() called while an argument is being encoded rejects that call, ne
     },
   };
   await t.throwsAsync(pool.call.echo(arg), { code: "ERR_KNITTING_POOL_CLOSED" });
+  // An Envelope header getter that shuts the pool down: the body is not taken.
+  const second = createPool({ threads: 1 })({ echo: tasks.echo });
+  const ref = new BufferReference(new Uint8Array([1, 2, 3]));
+  const header = {
+    get op() {
+      second.shutdown();
+      return "invert";
+    },
+  };
+  await t.throwsAsync(second.call.echo(new Envelope(header, ref)), { code: "ERR_KNITTING_POOL_CLOSED" });
+  t.false(ref.released, "the reference was not consumed");
+  t.deepEqual([...ref.toUint8Array()], [1, 2, 3]);
 });

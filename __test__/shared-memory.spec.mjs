@@ -217,3 +217,12 @@ test("views of a received buffer returned by a worker arrive as copies of its by
   t.is(bytes[0], 1, "a copy: later writes to the shared memory do not show through");
   close(psb);
 });
+
+test("members called on something that is not a ProcessSharedBuffer throw a coded TypeError", (t) => {
+  for (const member of Object.getOwnPropertyNames(ProcessSharedBuffer.prototype).filter((name) => name !== "constructor")) {
+    const { get, value } = Object.getOwnPropertyDescriptor(ProcessSharedBuffer.prototype, member);
+    for (const receiver of [{}, null, Object.create(ProcessSharedBuffer.prototype)]) {
+      t.throws(() => (get ?? value).call(receiver), { instanceOf: TypeError, code: "ERR_KNITTING_INVALID_ARGUMENT" }, member);
+    }
+  }
+});

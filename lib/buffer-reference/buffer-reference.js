@@ -41,31 +41,31 @@ export class BufferReference {
 
   /** Length of the region in bytes; 0 once released. */
   get byteLength() {
-    if (!(#native in this)) throw Errors.notABufferReference("byteLength");
+    if (!isGenuine(this)) throw Errors.notABufferReference("byteLength");
     return this.#live() ? this.#length : 0;
   }
 
   /** True once released, sent, or its buffer was moved away (transfer() of toArrayBuffer()). */
   get released() {
-    if (!(#native in this)) throw Errors.notABufferReference("released");
+    if (!isGenuine(this)) throw Errors.notABufferReference("released");
     return !this.#live();
   }
 
   /** A Uint8Array over exactly the region (every call a view of the same buffer). */
   toUint8Array() {
-    if (!(#native in this)) throw Errors.notABufferReference("toUint8Array");
+    if (!isGenuine(this)) throw Errors.notABufferReference("toUint8Array");
     return new Uint8Array(this.#materialize());
   }
 
   /** The ArrayBuffer holding exactly the region (the same object every call). */
   toArrayBuffer() {
-    if (!(#native in this)) throw Errors.notABufferReference("toArrayBuffer");
+    if (!isGenuine(this)) throw Errors.notABufferReference("toArrayBuffer");
     return this.#materialize();
   }
 
   /** Frees the bytes now and detaches every view handed out. Idempotent. */
   release() {
-    if (!(#native in this)) throw Errors.notABufferReference("release");
+    if (!isGenuine(this)) throw Errors.notABufferReference("release");
     const native = this.#native;
     if (native === null) return;
     this.#native = null;
@@ -74,6 +74,7 @@ export class BufferReference {
   }
 
   [Symbol.dispose]() {
+    if (!isGenuine(this)) throw Errors.notABufferReference("[Symbol.dispose]");
     this.release();
   }
 
@@ -83,7 +84,7 @@ export class BufferReference {
    * decimal strings). Throws ERR_KNITTING_RELEASED after release.
    */
   toMetadata() {
-    if (!(#native in this)) throw Errors.notABufferReference("toMetadata");
+    if (!isGenuine(this)) throw Errors.notABufferReference("toMetadata");
     const buffer = this.#materialize();
     this.#token ??= String(++tokens);
     return {

@@ -94,8 +94,10 @@ export const TYPED_ARRAYS = new Map(
  *   receiver can use the wire as it arrives; shared: the wire holds a SharedArrayBuffer (structured
  *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly;
  *   copied: bytes copied into buffers of the transfer list (typed arrays of 64 KiB and more)
+ * @param {() => void} [beforeTake] runs once the value is valid, just before a BufferReference in
+ *   it is taken (it may throw: the pool checks that reading the value did not shut it down)
  */
-export function encode(value, transferList, label = "arg", acrossProcesses = false) {
+export function encode(value, transferList, label = "arg", acrossProcesses = false, beforeTake = undefined) {
   const type = typeof value;
   if (value === null || (type !== "object" && type !== "symbol" && type !== "function")) {
     return { wire: value, tagged: false, shared: false, json: false, copied: 0 };
@@ -107,11 +109,15 @@ export function encode(value, transferList, label = "arg", acrossProcesses = fal
     if (isBufferReference(value)) {
       if (acrossProcesses) throw processBoundary("A BufferReference");
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
+      beforeTake?.();
       return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false, copied: 0 };
     }
     if (isEnvelope(value)) {
       const node = envelopeNode(value, walk, true);
-      if (isBufferReference(node.p)) node.p = referenceNode(node.p, transferList);
+      if (isBufferReference(node.p)) {
+        beforeTake?.();
+        node.p = referenceNode(node.p, transferList);
+      }
       return { wire: node, tagged: true, shared: walk.shared, json: false, copied: walk.copied };
     }
     let wire = encodeValue(value, walk);

@@ -15,9 +15,9 @@ function isPlainPrimitive(value) {
 
 /**
  * Encodes `value` for sending: { wire, tagged, shared, json, copied, transfer } (a shared
- * object, valid until the next call). Throws what encode() throws.
+ * object, valid until the next call). Throws what encode() throws (`beforeTake`: see encode()).
  */
-export function prepare(value, label, acrossProcesses = false) {
+export function prepare(value, label, acrossProcesses = false, beforeTake = undefined) {
   if (isPlainPrimitive(value)) {
     prepared.wire = value;
     prepared.tagged = false;
@@ -28,7 +28,7 @@ export function prepare(value, label, acrossProcesses = false) {
     return prepared;
   }
   const transfer = [];
-  const { wire, tagged, shared, json, copied } = encode(value, transfer, label, acrossProcesses);
+  const { wire, tagged, shared, json, copied } = encode(value, transfer, label, acrossProcesses, beforeTake);
   prepared.wire = wire;
   prepared.tagged = tagged;
   prepared.shared = shared;

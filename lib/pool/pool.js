@@ -124,17 +124,18 @@ class PoolCore {
    * for a task defined with abortSignal also has reject(reason?).
    */
   call(index, arg, options) {
-    let control;
+    const abortable = this.#tasks[index].abortable === true;
+    // (Known before the options are read: a call refused for them still has reject().)
+    let control = abortable ? ABORTABLE : undefined;
     try {
-      control = options === undefined ? undefined : callOptions(options);
-      if (this.#tasks[index].abortable) control = { ...control, abortable: true };
+      if (options !== undefined) control = { ...callOptions(options), abortable };
       if (this.#closed) return this.#refuse(Errors.poolClosed(), control);
       if (control?.signal?.aborted) return this.#refuse(control.signal.reason, control);
       // (isPromise runs no user code, unlike instanceof on a Proxy, or a `then` getter.)
       if (isPromise(arg)) return this.#callLater(index, arg, control);
       const failure = this.#allLanesFailed();
       if (failure !== undefined) return this.#refuse(failure, control);
-      const prepared = prepare(arg, "arg", this.#acrossProcesses);
+      const prepared = prepare(arg, "arg", this.#acrossProcesses, this.#stillOpen);
       // Encoding runs user code (getters): it may have shut the pool down.
       if (this.#closed) return this.#refuse(Errors.poolClosed(), control);
       return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied, control);
@@ -142,6 +143,11 @@ class PoolCore {
       return this.#refuse(error, control);
     }
   }
+
+  /** Reading an argument runs user code (getters), which may have shut the pool down: then nothing is taken. */
+  #stillOpen = () => {
+    if (this.#closed) throw Errors.poolClosed();
+  };
 
   /** A call rejected before it was sent: it counts as failed in stats(). */
   #refuse(error, control) {
@@ -255,6 +261,8 @@ function callOptions(options) {
 }
 
 /** For a task defined with abortSignal, a promise settled already still has the reject() its callers may call. */
+const ABORTABLE = Object.freeze({ abortable: true });
+
 /** Closes pools that were dropped without shutdown(). */
 const dropped = new FinalizationRegistry((core) => core.closeWhenIdle());
 

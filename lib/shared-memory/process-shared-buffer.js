@@ -212,37 +212,44 @@ export class ProcessSharedBuffer {
 
   /** Another view of the same memory: `length` bytes (default: to the end) from `offset` of this one. */
   subbuffer(offset, length) {
+    ownedBy(this, "subbuffer");
     const byteLength = length ?? this.#byteLength - offset;
     checkRange(offset, byteLength, this.#byteLength);
     return new ProcessSharedBuffer(this.#mapping, this.#byteOffset + offset, byteLength);
   }
 
   get byteOffset() {
+    ownedBy(this, "byteOffset");
     return this.#byteOffset;
   }
 
   get byteLength() {
+    ownedBy(this, "byteLength");
     return this.#byteLength;
   }
 
   /** The object's size in bytes (the whole mapping). */
   get size() {
+    ownedBy(this, "size");
     return this.#mapping.describe().size;
   }
 
   /** Its descriptor in this process (-1 once closed). */
   get fd() {
+    ownedBy(this, "fd");
     return this.#mapping.describe().fd;
   }
 
   /** `{ fd, name, size, byteLength, runtime, kind, mapping: { close() } }`. */
   get descriptor() {
+    ownedBy(this, "descriptor");
     const mapping = this.#mapping;
     return { ...mapping.describe(), mapping: { close: () => mapping.close(), get closed() { return mapping.closed; } } };
   }
 
   /** A typed array of class `Ctor` over this buffer's bytes (offset and length must fit its element size). */
   view(Ctor = Uint8Array) {
+    ownedBy(this, "view");
     if (typeof Ctor !== "function" || Object.getPrototypeOf(Ctor) !== TypedArray) {
       throw Errors.invalidArgument("view()", "a typed array class (Uint8Array, Int32Array, ...)", describe(Ctor));
     }
@@ -255,16 +262,19 @@ export class ProcessSharedBuffer {
 
   /** A Uint8Array over this buffer's bytes. */
   bytes() {
+    ownedBy(this, "bytes");
     return new Uint8Array(this.#mapping.buffer(), this.#byteOffset, this.#byteLength);
   }
 
   /** A DataView over this buffer's bytes. */
   dataView() {
+    ownedBy(this, "dataView");
     return new DataView(this.#mapping.buffer(), this.#byteOffset, this.#byteLength);
   }
 
   /** The engine buffer over the whole mapping (this range starts at byteOffset). */
   getBuffer() {
+    ownedBy(this, "getBuffer");
     return this.#mapping.buffer();
   }
 
@@ -275,16 +285,19 @@ export class ProcessSharedBuffer {
    * views of a SharedArrayBuffer.)
    */
   wait(index, value, timeoutMs = Infinity) {
+    ownedBy(this, "wait");
     return this.#mapping.futex().wait(this.#wordOffset(index), value | 0, checkTimeout(timeoutMs));
   }
 
   /** wait() without blocking: a promise of "ok", "not-equal" or "timed-out". */
   waitAsync(index, value, timeoutMs = Infinity) {
+    ownedBy(this, "waitAsync");
     return this.#mapping.futex().waitAsync(this.#wordOffset(index), value | 0, checkTimeout(timeoutMs));
   }
 
   /** Wakes up to `count` waiters on Int32 `index` (in any process); returns how many woke. */
   notify(index, count = Infinity) {
+    ownedBy(this, "notify");
     return this.#mapping.futex().notify(this.#wordOffset(index), count);
   }
 
@@ -297,21 +310,25 @@ export class ProcessSharedBuffer {
 
   /** `{ version, descriptor, byteOffset, byteLength }`: plain data another thread or process maps with fromMetadata(). */
   toMetadata() {
+    ownedBy(this, "toMetadata");
     if (this.#mapping.closed) throw Errors.sharedMemoryClosed();
     const { mapping: _, ...descriptor } = this.descriptor;
     return { version: METADATA_VERSION, descriptor, byteOffset: this.#byteOffset, byteLength: this.#byteLength };
   }
 
   toJSON() {
+    ownedBy(this, "toJSON");
     return this.toMetadata();
   }
 
   toString() {
+    ownedBy(this, "toString");
     return JSON.stringify(this.toMetadata());
   }
 
   /** `fromMetadata(psb.toMetadata())` text. */
   stringify() {
+    ownedBy(this, "stringify");
     return this.toString();
   }
 }
@@ -325,6 +342,11 @@ function checkRange(offset, length, size) {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw Errors.sharedMemoryRange(`the range ${offset} + ${length} does not fit ${size} bytes`);
   }
+}
+
+/** Throws a coded TypeError unless `self` is a ProcessSharedBuffer (a method called on something else). */
+function ownedBy(self, member) {
+  if (!brand.has(self)) throw Errors.invalidArgument(`ProcessSharedBuffer.prototype.${member}`, "to be used on a ProcessSharedBuffer", describe(self));
 }
 
 /** Whether `value` is a genuine ProcessSharedBuffer (not a look-alike). */
