@@ -96,6 +96,21 @@ test("a task whose module fails to import, or whose export is not a function, fa
   t.like(pool.stats(), { completed: 2, failed: 2 });
 });
 
+test("a timer a task module starts as it loads keeps running while its worker is idle", async (t) => {
+  const ticks = new Int32Array(new SharedArrayBuffer(4));
+  setEnvironmentData("knitting.test.moduleTimer", ticks.buffer);
+  const pool = createPool({ threads: 1 })({ arm: importTask({ href: "./fixtures/module-timer.mjs", name: "arm" }) });
+  t.is(await pool.call.arm(), "armed");
+  // No call is in flight now: only the module's own timer can move the count.
+  while (Atomics.load(ticks, 0) < 3) {
+    const { async, value } = Atomics.waitAsync(ticks, 0, Atomics.load(ticks, 0), 1000);
+    if (async) await value;
+  }
+  t.true(Atomics.load(ticks, 0) >= 3);
+  await pool.shutdown();
+  setEnvironmentData("knitting.test.moduleTimer", undefined);
+});
+
 test("a task module that exits while it is imported fails its calls with the module and the cause, after a few attempts", async (t) => {
   t.timeout(60_000);
   const starts = new Int32Array(new SharedArrayBuffer(4));

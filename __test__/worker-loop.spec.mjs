@@ -42,7 +42,7 @@ test("a held call handed over just as its worker gives its event loop back runs 
     post() {},
     flush() {},
   };
-  const loop = startLoop({ lane: 1, queue: new CallQueue(control, host.shared), seats, bell: new HostBell(control), callPort: port2, runner, maxAwake: 1, budgets: Budgets });
+  const loop = startLoop({ lane: 1, queue: new CallQueue(control, host.shared), seats, bell: new HostBell(control), callPort: port2, runner, maxAwake: 1, budgets: Budgets, baseline: process.getActiveResourcesInfo().length });
   loop.start(); // returns: the worker waits without blocking
   await sleep(50);
   t.deepEqual(ran, [[5, 42]], "the call ran exactly once");

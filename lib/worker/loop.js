@@ -21,15 +21,16 @@ const SLICE_MS = 2;
  *   seats: import("../transport/doorbell.js").Seats, bell: import("../transport/doorbell.js").HostBell,
  *   callPort: MessagePort, runner: import("./run.js").Runner, maxAwake: number,
  *   budgets: typeof import("../transport/doorbell.js").Budgets,
- * }} context
+ *   baseline: number,
+ * }} context (baseline: process.getActiveResourcesInfo().length before the task modules loaded)
  * @returns {{ start(): void, asyncSettled(): void, returned(): void }}
  */
-export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets }) {
+export function startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets, baseline }) {
   const pause = Seats.pauseFor(budgets);
-  // What is active on this thread's event loop before any task ran: ours.
-  // More than that later means timers or I/O a task left behind, which must
-  // keep running, so the worker then sleeps without blocking.
-  const baseline = process.getActiveResourcesInfo().length;
+  // `baseline`: what was active on this thread's event loop before the task
+  // modules loaded: ours. More than that means timers or I/O a task module or
+  // a task left behind, which must keep running, so the worker then sleeps
+  // without blocking.
   let scheduled = false;
   /** Waiting, without blocking, for the host to hand over a held call: the loop resumes when invited. */
   let suspended = false;

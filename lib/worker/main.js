@@ -47,11 +47,13 @@ if (workerData.resolveAfterFinishingAll) runner.holdResults();
 const stage = (value) => Atomics.store(control, startupIndex(lane), value);
 
 
+// What this thread's event loop holds before user code runs: ours (see startLoop).
+const baseline = process.getActiveResourcesInfo().length;
 runBootstrap(bootstrap, lane, threads).then(() => loadTasks(workerData.tasks, (index) => stage(index + 1))).then(
   (tasks) => {
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
-    loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets });
+    loop = startLoop({ lane, queue, seats, bell, callPort, runner, maxAwake, budgets, baseline });
     stage(STARTUP_READY);
     loop.start();
   },
