@@ -5,7 +5,7 @@ import test from "ava";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { threadId } from "node:worker_threads";
-import { checkCompiledWorker, createPool, importTask, workerMainLoop } from "knitting";
+import { checkCompiledWorker, createPool, Envelope, importTask, workerMainLoop } from "knitting";
 import * as tasks from "./fixtures/option-tasks.mjs";
 import * as held from "./fixtures/scheduling-tasks.mjs";
 import { setEnvironmentData } from "node:worker_threads";
@@ -118,6 +118,12 @@ test("payload.maxPayloadBytes caps arguments and results with a RangeError; a Bu
   t.is((await pool.call.bytes(100)).length, 100);
   const moved = await pool.call.echo(new BufferReference(new Uint8Array(1 << 16)));
   t.is(moved.byteLength, 1 << 16);
+  // What sits next to shared or moved memory counts; a refused call keeps its reference.
+  await t.throwsAsync(pool.call.echo({ text: "x".repeat(5000), shared: new SharedArrayBuffer(1) }), { instanceOf: RangeError });
+  const ref = new BufferReference(new Uint8Array([1, 2, 3]));
+  await t.throwsAsync(pool.call.echo(new Envelope({ text: "x".repeat(5000) }, ref)), { instanceOf: RangeError });
+  t.false(ref.released);
+  t.deepEqual([...ref.toUint8Array()], [1, 2, 3]);
   t.throws(() => createPool({ payload: { maxPayloadBytes: 1 << 30 } }), { instanceOf: RangeError, code: "ERR_KNITTING_INVALID_OPTION" });
 });
 

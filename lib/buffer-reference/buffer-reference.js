@@ -19,6 +19,8 @@ import { bufferByteLength, bufferDetached } from "../intrinsics.js";
 let tokens = 0;
 /** Internal: see takeBuffer. */
 let take;
+/** Internal: see untakeBuffer. */
+let untake;
 /** Internal: see isBufferReference. */
 let isGenuine;
 
@@ -140,6 +142,10 @@ export class BufferReference {
       ref.#buffer = undefined;
       return native.take();
     };
+    untake = (ref, buffer) => {
+      ref.#native = new NativeBufferReference(buffer, 0, bufferByteLength.call(buffer));
+      ref.#buffer = buffer;
+    };
     isGenuine = (value) => value !== null && typeof value === "object" && #native in value;
   }
 }
@@ -170,6 +176,14 @@ export const BufferReferenceReturn = Object.freeze({ Copy: "copy", Borrow: "borr
  */
 export function takeBuffer(ref) {
   return take(ref);
+}
+
+/**
+ * Internal: gives `ref` back the buffer takeBuffer() took from it, for a call
+ * refused after its value was encoded (the buffer was never sent).
+ */
+export function untakeBuffer(ref, buffer) {
+  untake(ref, buffer);
 }
 
 /** Whether `value` is a BufferReference made by this library (not merely one by its prototype). */

@@ -93,7 +93,8 @@ export const TYPED_ARRAYS = new Map(
  * @returns {{ wire: unknown, tagged: boolean, shared: boolean, json: boolean }} tagged=false: the
  *   receiver can use the wire as it arrives; shared: the wire holds a SharedArrayBuffer (structured
  *   clone shares it); json: JSON.parse(JSON.stringify(wire)) gives the same value back exactly;
- *   copied: bytes copied into buffers of the transfer list (typed arrays of 64 KiB and more)
+ *   copied: bytes copied into buffers of the transfer list (typed arrays of 64 KiB and more);
+ *   taken: [reference, its buffer] when a BufferReference was taken (see untakeBuffer)
  * @param {() => void} [beforeTake] runs once the value is valid, just before a BufferReference in
  *   it is taken (it may throw: the pool checks that reading the value did not shut it down)
  */
@@ -110,15 +111,19 @@ export function encode(value, transferList, label = "arg", acrossProcesses = fal
       if (acrossProcesses) throw processBoundary("A BufferReference");
       if (value.released) throw new Rejection((at) => Errors.releasedPayload(at));
       beforeTake?.();
-      return { wire: referenceNode(value, transferList), tagged: true, shared: false, json: false, copied: 0 };
+      const node = referenceNode(value, transferList);
+      return { wire: node, tagged: true, shared: false, json: false, copied: 0, taken: [value, node.b] };
     }
     if (isEnvelope(value)) {
       const node = envelopeNode(value, walk, true);
+      let taken;
       if (isBufferReference(node.p)) {
         beforeTake?.();
-        node.p = referenceNode(node.p, transferList);
+        const ref = node.p;
+        node.p = referenceNode(ref, transferList);
+        taken = [ref, node.p.b];
       }
-      return { wire: node, tagged: true, shared: walk.shared, json: false, copied: walk.copied };
+      return { wire: node, tagged: true, shared: walk.shared, json: false, copied: walk.copied, taken };
     }
     let wire = encodeValue(value, walk);
     // A getter may have given the prototypes a toJSON meanwhile.

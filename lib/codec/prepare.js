@@ -6,7 +6,7 @@ import { encode } from "./encode.js";
 const NO_TRANSFER = Object.freeze([]);
 
 /** One reused result: read its fields before the next call. */
-const prepared = { wire: undefined, tagged: false, shared: false, json: false, copied: 0, transfer: NO_TRANSFER };
+const prepared = { wire: undefined, tagged: false, shared: false, json: false, copied: 0, transfer: NO_TRANSFER, taken: undefined };
 
 function isPlainPrimitive(value) {
   const type = typeof value;
@@ -14,7 +14,7 @@ function isPlainPrimitive(value) {
 }
 
 /**
- * Encodes `value` for sending: { wire, tagged, shared, json, copied, transfer } (a shared
+ * Encodes `value` for sending: { wire, tagged, shared, json, copied, transfer, taken } (a shared
  * object, valid until the next call). Throws what encode() throws (`beforeTake`: see encode()).
  */
 export function prepare(value, label, acrossProcesses = false, beforeTake = undefined) {
@@ -25,15 +25,17 @@ export function prepare(value, label, acrossProcesses = false, beforeTake = unde
     prepared.json = false;
     prepared.copied = 0;
     prepared.transfer = NO_TRANSFER;
+    prepared.taken = undefined;
     return prepared;
   }
   const transfer = [];
-  const { wire, tagged, shared, json, copied } = encode(value, transfer, label, acrossProcesses, beforeTake);
+  const { wire, tagged, shared, json, copied, taken } = encode(value, transfer, label, acrossProcesses, beforeTake);
   prepared.wire = wire;
   prepared.tagged = tagged;
   prepared.shared = shared;
   prepared.json = json;
   prepared.copied = copied;
   prepared.transfer = transfer;
+  prepared.taken = taken;
   return prepared;
 }

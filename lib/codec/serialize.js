@@ -22,6 +22,32 @@ export function serialize(wire) {
   return serializer.releaseBuffer();
 }
 
+/**
+ * Its serialized size in bytes, leaving out the buffers of `transfer` (moved,
+ * not copied) and SharedArrayBuffers (shared): what the value copies. On Bun,
+ * whose serializer cannot be told that, -1 when the wire holds either.
+ */
+export function copiedSize(wire, transfer) {
+  if (jsc !== undefined) {
+    try {
+      return transfer.length === 0 ? jsc.serialize(wire).byteLength : -1;
+    } catch {
+      return -1;
+    }
+  }
+  const serializer = new SizeSerializer();
+  serializer.writeHeader();
+  for (let i = 0; i < transfer.length; i++) serializer.transferArrayBuffer(i, transfer[i]);
+  serializer.writeValue(wire);
+  return serializer.releaseBuffer().length;
+}
+
+class SizeSerializer extends Serializer {
+  _getSharedArrayBufferId() {
+    return 0;
+  }
+}
+
 /** @param {Uint8Array} bytes read before this returns (they may be reused afterwards) */
 export function deserialize(bytes) {
   if (jsc !== undefined) return jsc.deserialize(bytes);

@@ -8,6 +8,7 @@ import { decode } from "../codec/decode.js";
 import { serialize } from "../codec/serialize.js";
 import { payloadBytes } from "../codec/payload-size.js";
 import { Errors } from "../errors.js";
+import { untakeBuffer } from "../buffer-reference/buffer-reference.js";
 import { CallQueue, Form, Payload } from "../transport/call-queue.js";
 import { HostBell, Seat, Seats, poolBudgets } from "../transport/doorbell.js";
 import { awakeLimit } from "./options.js";
@@ -154,11 +155,6 @@ export class Dispatcher {
 
   // ---- sending calls ----
 
-  /**
-   * Sends a call of task `task` (the codec's output: wire, tagged, shared,
-   * json, transfer, copied) and returns its promise. `control`, when given:
-   * { signal, hardTimeoutMs, abortable } (see #watch).
-   */
   /** A call refused before it was sent (by the pool or here) counts as failed. */
   countFailed() {
     this.#calls.failed++;
@@ -169,11 +165,21 @@ export class Dispatcher {
     return withReject(Promise.reject(error), control);
   }
 
-  send(task, wire, tagged, shared, json, transfer, copied, control) {
+  /**
+   * Sends a call of task `task` (`prepared`: the codec's output, see
+   * prepare()) and returns its promise. `control`, when given:
+   * { signal, hardTimeoutMs, abortable } (see #watch).
+   */
+  send(task, prepared, control) {
+    let { wire, transfer } = prepared;
+    const { tagged, shared, json, copied, taken } = prepared;
     const cap = this.#settings.payload.maxPayloadBytes;
     if (cap !== undefined) {
-      const size = payloadBytes(wire, json, copied, transfer.length > 0 || shared);
-      if (size > cap) return this.#refuse(Errors.payloadTooLarge("arg", cap, size), control);
+      const size = payloadBytes(wire, json, copied, transfer, shared);
+      if (size > cap) {
+        if (taken !== undefined) untakeBuffer(taken[0], taken[1]); // refused: the reference keeps its bytes
+        return this.#refuse(Errors.payloadTooLarge("arg", cap, size), control);
+      }
     }
     let flags = tagged ? Flag.TAGGED : 0;
     let value = wire;

@@ -138,7 +138,7 @@ class PoolCore {
       const prepared = prepare(arg, "arg", this.#acrossProcesses, this.#stillOpen);
       // Encoding runs user code (getters): it may have shut the pool down.
       if (this.#closed) return this.#refuse(Errors.poolClosed(), control);
-      return this.#dispatcher.send(index, prepared.wire, prepared.tagged, prepared.shared, prepared.json, prepared.transfer, prepared.copied, control);
+      return this.#dispatcher.send(index, prepared, control);
     } catch (error) {
       return this.#refuse(error, control);
     }

@@ -151,7 +151,7 @@ export class Runner {
       prepared = prepare(value, "result", this.acrossProcesses);
       const cap = this.maxPayloadBytes;
       if (cap !== undefined) {
-        const size = payloadBytes(prepared.wire, prepared.json, prepared.copied, prepared.transfer.length > 0 || prepared.shared);
+        const size = payloadBytes(prepared.wire, prepared.json, prepared.copied, prepared.transfer, prepared.shared);
         if (size > cap) throw Errors.payloadTooLarge("result", cap, size);
       }
     } catch (error) {
