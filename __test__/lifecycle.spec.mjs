@@ -111,6 +111,20 @@ test("a timer a task module starts as it loads keeps running while its worker is
   setEnvironmentData("knitting.test.moduleTimer", undefined);
 });
 
+test("workers that keep exiting right after they start, running no call, fail the pool's calls instead of restarting forever", async (t) => {
+  t.timeout(60_000);
+  const pool = createPool({ threads: 1 })({ echo: importTask({ href: "./fixtures/exit-after-load.mjs", name: "echo" }) });
+  let error;
+  while (error === undefined) {
+    await pool.call.echo(1).catch((e) => (error = e));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.is(error.code, "ERR_KNITTING_TASK_NOT_FOUND");
+  t.regex(error.message, /exited with code 9 within 1000 ms of starting, while it ran no call/);
+  t.regex(error.message, /started 4 times/);
+  await pool.shutdown();
+});
+
 test("a task module that exits while it is imported fails its calls with the module and the cause, after a few attempts", async (t) => {
   t.timeout(60_000);
   const starts = new Int32Array(new SharedArrayBuffer(4));

@@ -230,3 +230,99 @@ test("a timer a task leaves behind fires while the child is idle", async (t) => 
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.is(await pool.call.flag(), 1);
 });
+
+test("a sparse array costs what it holds: length 1e8 (and 2^32 - 1) with two elements round-trips exactly", async (t) => {
+  await using pool = processPool(1);
+  for (const length of [1e8, 2 ** 32 - 1]) {
+    const sparse = [];
+    sparse[3] = "three";
+    sparse[length - 1] = { last: true };
+    const back = await pool.call.echo(sparse);
+    t.is(back.length, length);
+    t.deepEqual(Object.keys(back), ["3", String(length - 1)], "only the elements sent are present");
+    t.is(back[3], "three");
+    t.deepEqual(back[length - 1], { last: true });
+    t.false(0 in back || 4 in back || length - 2 in back, "holes stay holes");
+  }
+  const mixed = [1, , , 4, [, "x", ,], , undefined];
+  mixed.length = 10;
+  const back = await pool.call.echo(mixed);
+  t.deepEqual(back, mixed);
+  t.deepEqual(Object.keys(back), ["0", "3", "4", "6"]);
+  t.deepEqual(Object.keys(back[4]), ["1"]);
+  t.is(back[4].length, 3);
+});
+
+test("worker.bootstrap data and importTask timeouts reach process workers exactly, of any size", async (t) => {
+  const small = { date: new Date(5), nan: NaN, undef: undefined, bytes: new Uint8Array([1, 2, 3]), big: 10n, minusZero: -0, sparse: [1, , 3], error: new RangeError("kept") };
+  // (300 KB once failed with E2BIG in the environment; over 4 MiB travels in a shared-memory object of its own)
+  const data = { ...small, text: "x".repeat(300_000), large: new Uint8Array(6 << 20).fill(9) };
+  const echo = new URL("./fixtures/process-tasks.mjs", import.meta.url).href;
+  await using pool = createPool({ threads: 2, worker: { runtime: "process", bootstrap: { href: "./fixtures/bootstrap.mjs", data } } })({
+    bootstrapSeen: tasks.bootstrapSeen,
+    late: importTask({ href: echo, name: "later", timeout: { time: 50, default: 10n } }),
+    lateError: importTask({ href: echo, name: "later", timeout: { time: 50, error: new RangeError("too slow") } }),
+  });
+  const seen = await Promise.all([pool.call.bootstrapSeen(), pool.call.bootstrapSeen()]);
+  for (const { data: got, totalNumberOfThread } of seen) {
+    const { text, large, ...rest } = got;
+    t.deepEqual(rest, small);
+    t.is(text, data.text);
+    t.true(large instanceof Uint8Array && Buffer.from(large.buffer, large.byteOffset, large.byteLength).equals(data.large), "6 MiB of bytes, exactly");
+    t.true("undef" in got, "an undefined value keeps its key");
+    t.true(got.date instanceof Date && got.bytes instanceof Uint8Array && got.error instanceof RangeError);
+    t.false(1 in got.sparse);
+    t.is(totalNumberOfThread, 2);
+  }
+  t.deepEqual(seen.map((s) => s.thread).sort(), [0, 1]);
+  t.is(await pool.call.late(5000), 10n, "a bigint default");
+  await t.throwsAsync(pool.call.lateError(5000), { instanceOf: RangeError, message: "too slow" });
+});
+
+test("worker.bootstrap data or an importTask timeout a process worker cannot get exactly is refused at createPool, nothing started", (t) => {
+  const before = shm().length;
+  const echo = new URL("./fixtures/process-tasks.mjs", import.meta.url).href;
+  const withData = (data) => () =>
+    createPool({ threads: 1, worker: { runtime: "process", bootstrap: { href: "./fixtures/bootstrap.mjs", data } } })({ echo: tasks.echo });
+  const refused = { code: "ERR_KNITTING_INVALID_OPTION", message: /worker\.bootstrap\.data reaches process workers as a call argument does.*Map at worker\.bootstrap\.data\.map/s };
+  const error = t.throws(withData({ map: new Map([[1, 2]]) }), refused);
+  t.is(error.cause.code, "ERR_KNITTING_UNSUPPORTED_PAYLOAD");
+  t.throws(withData({ set: new Set([1]) }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(withData({ shared: new SharedArrayBuffer(8) }), { code: "ERR_KNITTING_INVALID_OPTION", message: /SharedArrayBuffer/ });
+  t.throws(
+    () => createPool({ threads: 1, worker: { runtime: "process" } })({ echo: importTask({ href: echo, name: "echo", timeout: { time: 1, default: new Map() } }) }),
+    { code: "ERR_KNITTING_INVALID_OPTION", message: /importTask timeout of task "echo".*task\(\{ f, timeout \}\)/s },
+  );
+  t.is(shm().length, before);
+});
+
+test("a value whose parts share parts crosses once per part and arrives shared; results that cannot be written reject only their call", async (t) => {
+  await using pool = processPool(1);
+  let graph = { leaf: 1n };
+  for (let i = 0; i < 40; i++) graph = { a: graph, b: [graph, new Date(0)] };
+  const back = await pool.call.echo(graph);
+  t.is(back.a, back.b[0], "2^40 paths through 41 objects: the shared part arrives as one");
+  const bytes = new Uint8Array(4);
+  const detaching = {
+    a: bytes,
+    get b() {
+      bytes.buffer.transfer();
+      return 1;
+    },
+  };
+  await t.throwsAsync(pool.call.echo(detaching), { code: "ERR_KNITTING_UNSUPPORTED_PAYLOAD", message: /could not copy/ });
+  t.is(await pool.call.echo("still here"), "still here");
+});
+
+test("children that keep exiting right after they start, running no call, fail the calls instead of restarting forever", async (t) => {
+  t.timeout(60_000);
+  const pool = createPool({ threads: 1, worker: { runtime: "process" } })({ echo: importTask({ href: "./fixtures/exit-after-load.mjs", name: "echo" }) });
+  let error;
+  while (error === undefined) {
+    await pool.call.echo(1).catch((e) => (error = e));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.is(error.code, "ERR_KNITTING_TASK_NOT_FOUND");
+  t.regex(error.message, /exited with code 9 within 1000 ms of starting, while it ran no call/);
+  await pool.shutdown();
+});

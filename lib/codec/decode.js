@@ -45,10 +45,18 @@ function reviveChildren(container, array) {
     if (visited.has(container)) return container;
     visited.add(container);
   }
-  const keys = array ? null : objectKeys(container);
-  const length = array ? container.length : keys.length;
+  let keys = array ? null : objectKeys(container);
+  let length = array ? container.length : keys.length;
   for (let i = 0; i < length; i++) {
-    const key = array ? i : keys[i];
+    let key = array ? i : keys[i];
+    if (array && container[key] === undefined && !(key in container)) {
+      // A hole: from here on, visit only the elements present (a sparse array costs what it holds).
+      keys = objectKeys(container).filter((k) => +k >= i);
+      length = keys.length;
+      array = false;
+      i = -1;
+      continue;
+    }
     const item = container[key];
     if (typeof item === "object" && item !== null) {
       const revived = revive(item);

@@ -650,16 +650,18 @@ export class Dispatcher {
    * A worker died: `reject(error)` gets the calls it had started (the caller
    * builds the error); a held call it had claimed but never received goes
    * back into the queue for another worker. Its results written before it
-   * died still count.
+   * died still count. Returns how many calls it had started.
    */
   laneExited(lane, error) {
     lane.drainResults(this.#settle);
     if (!this.#processes) this.#seats.vacate(lane.number);
     // A waker may have picked the dead worker's seat for calls still queued.
     if (this.#queue.backlog() > 0 && this.#seats.spinning === 0) this.#seats.wakeOne();
+    let started = 0;
     for (const handle of this.#calls.handles()) {
       const serial = this.#calls.serials[handle];
       if (this.#queue.startedBy(handle, serial) !== lane.number) continue;
+      started++;
       if (this.#waitsOnHost(handle)) {
         this.#queue.markNotStarted(handle, serial);
         this.#enqueue(handle, this.#calls.values[handle]);
@@ -667,6 +669,7 @@ export class Dispatcher {
     }
     if (this.#calls.size === 0) this.#hooks.keepAlive(false);
     else this.#schedulePoll();
+    return started;
   }
 
   /** Rejects every call in flight with `error()`. */

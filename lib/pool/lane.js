@@ -21,10 +21,8 @@ import { decode } from "../codec/decode.js";
 import { setLongTimeout } from "../timers.js";
 import { laneTimes } from "../worker/call-times.js";
 import { POOL_WORKER_KEY } from "../runtime/is-main.js";
+import { STARTUP_ATTEMPTS, STARTUP_BACKOFF_MS, quickExitReason, quickExits } from "./restarts.js";
 
-/** Starts in a row that may die before the worker is ready, and the pauses between them (ms). */
-const STARTUP_ATTEMPTS = 4;
-const STARTUP_BACKOFF_MS = [50, 250, 1000];
 
 const defaultEntry = new URL("../worker/main.js", import.meta.url);
 const libraryEntry = new URL("../index.js", import.meta.url).href;
@@ -57,6 +55,9 @@ export class Lane {
   #startupTimeoutMs;
   /** Starts in a row that ended before the worker was ready. */
   #failedStarts = 0;
+  /** Ready workers in a row that died soon after starting, while they ran no call (a crash loop). */
+  #quickExits = 0;
+  #startedAt = 0;
   #cancelStartupTimer = () => {};
   #timedOut = false;
 
@@ -67,7 +68,7 @@ export class Lane {
   /**
    * @param {number} number 1-based, as the worker's seat and the claims table name it
    * @param {object} workerData what every worker of the pool is given
-   * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause) }} events
+   * @param {{ onStartupFailed(lane, error), onExit(lane, code, cause): number }} events onExit returns how many calls the worker had started
    * @param {{ startupTimeoutMs: number, workerExecArgv?: string[], resourceLimits?: object, source?: string, stats: boolean }} settings
    * @param {(event: string, detail?: string) => void} log
    */
@@ -123,6 +124,7 @@ export class Lane {
   }
 
   #start() {
+    this.#startedAt = performance.now();
     Atomics.store(this.#control, startupIndex(this.number), 0);
     this.#timedOut = false;
     const callChannel = new MessageChannel();
@@ -148,12 +150,19 @@ export class Lane {
       const ready = this.#ready;
       this.#cancelStartupTimer();
       this.#log(`worker ${this.number} exited`, `with code ${code}${this.#crash ? `: ${this.#crash.message ?? this.#crash}` : ""}${ready ? "; replacing it" : " while starting"}`);
-      this.#events.onExit(this, code, this.#crash);
+      const started = this.#events.onExit(this, code, this.#crash);
       if (this.startupError !== undefined) return;
       this.results.reset();
       if (ready) {
         this.#failedStarts = 0;
-        return this.#start();
+        // Dying again and again right after starting, with no call to blame
+        // (a task module's timer that exits, say), is a start that failed.
+        this.#quickExits = quickExits(this.#quickExits, started, performance.now() - this.#startedAt);
+        if (this.#quickExits === 0) return this.#start();
+        if (this.#quickExits >= STARTUP_ATTEMPTS) {
+          return this.#failStartup(Errors.workerStartupFailed(undefined, quickExitReason(`code ${code}`, this.#crash), this.#quickExits, this.#crash));
+        }
+        return this.#restartAfter(STARTUP_BACKOFF_MS[this.#quickExits - 1]);
       }
       // It died while starting: try again after a pause, a few times.
       const [href, begun] = this.#importing;
@@ -165,11 +174,7 @@ export class Lane {
       if (this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
         return this.#failStartup(Errors.workerStartupFailed(href, why, this.#failedStarts, this.#crash));
       }
-      // (Keeps the process alive only while calls wait: then no worker does.)
-      const cancel = setLongTimeout(() => {
-        if (!this.#closing) this.#start();
-      }, STARTUP_BACKOFF_MS[this.#failedStarts - 1], { unref: !this.#kept });
-      this.#cancelStartupTimer = cancel;
+      this.#restartAfter(STARTUP_BACKOFF_MS[this.#failedStarts - 1]);
     });
     // A worker that is not ready in time is stopped (its exit then fails the lane).
     this.#cancelStartupTimer = setLongTimeout(() => {
@@ -179,6 +184,13 @@ export class Lane {
     }, this.#startupTimeoutMs, { unref: true });
     // After the listeners: adding a "message" listener refs the worker again.
     if (!this.#kept) worker.unref();
+  }
+
+  /** Starts a worker again after a pause (keeping the process alive only while calls wait: then no worker does). */
+  #restartAfter(ms) {
+    this.#cancelStartupTimer = setLongTimeout(() => {
+      if (!this.#closing) this.#start();
+    }, ms, { unref: !this.#kept });
   }
 
   /** The lane is out of service: the pool is told why. */

@@ -208,7 +208,7 @@ class PoolCore {
   }
 
   #laneExited(lane, code, cause) {
-    this.#dispatcher.laneExited(lane, () => (typeof code === "string" ? Errors.processWorkerSignal(code, cause) : Errors.workerExited(code, cause)));
+    return this.#dispatcher.laneExited(lane, () => (typeof code === "string" ? Errors.processWorkerSignal(code, cause) : Errors.workerExited(code, cause)));
   }
 
   /**

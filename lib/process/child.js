@@ -7,14 +7,17 @@ import { kImportingTasks } from "../symbols.js";
 import { Channel, INDEX_MASK, REVOKED, W } from "./channel.js";
 import { Kind, readFrame, resultFrame } from "./frames.js";
 import { ProcessSharedBuffer } from "../shared-memory/process-shared-buffer.js";
-import { Runner } from "../worker/run.js";
+import { Runner, prepareFailure } from "../worker/run.js";
 import { loadTasks } from "../worker/load-tasks.js";
 import { Errors } from "../errors.js";
 import { runBootstrap } from "../worker/bootstrap.js";
-import { prepare } from "../codec/prepare.js";
+import { decode } from "../codec/decode.js";
+import { readWire } from "./wire-bytes.js";
 import { dieWithParent, unlinkSharedMemory } from "../native.js";
 import { BOOT_ENV } from "../runtime/is-main.js";
 
+// The environment holds only what it takes to map the channel (and this worker's number);
+// the rest waits in the channel, read below.
 const boot = JSON.parse(process.env[BOOT_ENV]);
 // (This process's own children are not pool workers.)
 delete process.env[BOOT_ENV];
@@ -44,6 +47,24 @@ if (!tiedToParent) {
 
 const channel = new Channel(psb);
 const words = channel.words;
+
+/**
+ * The host's first message on the calls ring, written before this process
+ * started (ProcessLane's boot message): tasks, worker.bootstrap with its
+ * data, threads, maxPayloadBytes, spinMs, as the codec carried them (exact).
+ */
+let settings;
+/** Why the boot message could not be read (the start then fails with it). */
+let bootFailure;
+try {
+  channel.read(channel.calls, (bytes) => {
+    settings = decode(readWire(bytes.subarray(1)), bytes[0] === 1);
+  }, 1);
+  if (settings === undefined) throw new Error("its host's startup message was not in the channel");
+} catch (error) {
+  bootFailure = Errors.corruptPayload(`the process worker could not read its startup data (${error?.message ?? error})`, error);
+  settings = { tasks: [], bootstrap: undefined, threads: 1, maxPayloadBytes: undefined, spinMs: 0 };
+}
 
 /** Results the ring had no room for yet, in order. */
 const pending = [];
@@ -101,7 +122,7 @@ const runner = new Runner(
   times,
 );
 runner.acrossProcesses = true;
-runner.maxPayloadBytes = boot.maxPayloadBytes;
+runner.maxPayloadBytes = settings.maxPayloadBytes;
 
 /** Call messages read so far: the index of the next one. */
 let index = 0;
@@ -139,7 +160,7 @@ function onMessage(bytes) {
   runner.run(frame.handle, frame.serial, frame.task, wire, frame.tagged);
 }
 
-const SPIN_MS = boot.spinMs;
+const SPIN_MS = settings.spinMs;
 let turns = 0;
 /** Handles and timers of the runtime itself; more means a task left a timer or I/O behind, which needs the event loop. */
 let baseline = 0;
@@ -209,13 +230,16 @@ function spin() {
 
 // Alive while the tasks load, as a worker thread is (a top-level await that
 // never settles then meets the host's startup timeout, with its message).
+// What the event loop holds before user code runs: ours (timers or I/O a
+// task module starts as it loads are the user's, and keep running).
+baseline = process.getActiveResourcesInfo().length;
 const loading = setInterval(() => {}, 1 << 30);
-runBootstrap(boot.bootstrap, boot.lane, boot.threads).then(() => loadTasks(boot.tasks, () => {})).then(
+const bootstrapped = bootFailure === undefined ? runBootstrap(settings.bootstrap, boot.lane, settings.threads) : Promise.reject(bootFailure);
+bootstrapped.then(() => loadTasks(settings.tasks, () => {})).then(
   (tasks) => {
     clearInterval(loading);
     globalThis[kImportingTasks] = false;
     runner.tasks = tasks;
-    baseline = process.getActiveResourcesInfo().length;
     send(resultFrame(Kind.READY, 0, 0, 1, false, process.pid));
     flush();
     work();
@@ -223,7 +247,7 @@ runBootstrap(boot.bootstrap, boot.lane, boot.threads).then(() => loadTasks(boot.
   (error) => {
     clearInterval(loading);
     // The host reads this before it handles the exit.
-    const { wire, tagged } = prepare(error, "error", true);
+    const { wire, tagged } = prepareFailure(error, true);
     send(resultFrame(Kind.STARTUP_FAILED, 0, 0, 0, tagged, wire));
     flush();
     process.exit(1);

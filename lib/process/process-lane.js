@@ -23,13 +23,14 @@ import { BOOT_ENV } from "../runtime/is-main.js";
 import { unlinkSharedMemory } from "../native.js";
 import { runtime } from "../runtime/runtime.js";
 import { decode } from "../codec/decode.js";
+import { prepare } from "../codec/prepare.js";
+import { ByteWriter, writeWire } from "./wire-bytes.js";
+import { STARTUP_ATTEMPTS, STARTUP_BACKOFF_MS, quickExitReason, quickExits } from "../pool/restarts.js";
 
 /** Calls forwarded to a child that has not started them, at most, while no other worker is idle. */
 const WINDOW = 1024;
 /** How long a closing child gets to exit on its own before it is killed (ms). */
 const EXIT_GRACE_MS = 1000;
-const STARTUP_ATTEMPTS = 4;
-const STARTUP_BACKOFF_MS = [50, 250, 1000];
 const childEntry = fileURLToPath(new URL("./child.js", import.meta.url));
 
 /** The command that runs a child of runtime `name`: this process's own binary when it is that runtime. */
@@ -47,6 +48,59 @@ let names = 0;
 function uniqueName(prefix) {
   const random = Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join("");
   return `${prefix}${process.pid}-${++names}-${random}`;
+}
+
+/**
+ * What every child of a pool is told through its channel (the calls ring's
+ * first message, written before the child starts): tasks (with importTask
+ * timeouts), worker.bootstrap (with its data), threads, maxPayloadBytes,
+ * spinMs. [u8 tagged][wire], the wire made by the codec as for a call
+ * argument, so the child gets these values exactly, of any size (the
+ * environment carries only what the child needs to map its channel). Made
+ * once per pool (keyed by its boot object).
+ */
+const bootMessages = new WeakMap();
+
+function bootMessage(boot) {
+  let bytes = bootMessages.get(boot);
+  if (bytes === undefined) {
+    bytes = encodeBoot(boot);
+    bootMessages.set(boot, bytes);
+  }
+  return bytes;
+}
+
+/** Encodes the boot message; a value the codec cannot carry exactly is refused with ERR_KNITTING_INVALID_OPTION. */
+function encodeBoot({ tasks, bootstrap, threads, maxPayloadBytes, spinMs }) {
+  let tagged = false;
+  const across = (value, label, what, instead) => {
+    let prepared;
+    try {
+      prepared = prepare(value, label, true);
+    } catch (cause) {
+      const why = String(cause?.message ?? cause).replace(/\.$/, "");
+      throw Object.assign(Errors.invalidOption(`${what} reaches process workers as a call argument does, and this one cannot (${why}); ${instead}`), { cause });
+    }
+    tagged ||= prepared.tagged;
+    return prepared.wire;
+  };
+  const wire = {
+    tasks: tasks.map((task) => ({
+      ...task,
+      timeout: across(task.timeout, "timeout", `the importTask timeout of task "${task.name}"`, "define the task with task({ f, timeout }) in its module to use any value"),
+    })),
+    bootstrap: bootstrap === undefined ? undefined : {
+      ...bootstrap,
+      data: across(bootstrap.data, "worker.bootstrap.data", "worker.bootstrap.data", "give it values a call argument may be, or use worker threads"),
+    },
+    threads,
+    maxPayloadBytes,
+    spinMs,
+  };
+  const writer = new ByteWriter();
+  writer.u8(tagged ? 1 : 0);
+  writeWire(writer, wire);
+  return writer.bytes.slice(0, writer.length);
 }
 
 export class ProcessLane {
@@ -69,6 +123,9 @@ export class ProcessLane {
   #kept = false;
   #crash;
   #failedStarts = 0;
+  /** Ready children in a row that died soon after starting, while they ran no call (see restarts.js). */
+  #quickExits = 0;
+  #startedAt = 0;
   /** Calls forwarded and not answered, by handle: { serial, index, wire, tagged, keep }. */
   #forwarded = new Map();
   /** Index of the next call forwarded. */
@@ -90,16 +147,20 @@ export class ProcessLane {
   constructor(number, boot, settings, execArgv, startupTimeoutMs, pool, events, log) {
     this.#startupTimeoutMs = startupTimeoutMs;
     this.number = number;
-    this.#boot = { ...boot, lane: number };
+    this.#boot = boot;
+    // (Throws ERR_KNITTING_INVALID_OPTION for data that cannot reach a child: before anything starts.)
+    this.#bootBytes = bootMessage(boot);
     this.#settings = settings;
     this.#execArgv = execArgv ?? [];
     this.#pool = pool;
     this.#events = events;
     this.#log = log;
-    this.results = { hasItems: () => this.#channel.results.hasItems() };
+    // (A closed channel, between a child's exit and its replacement's start, has nothing.)
+    this.results = { hasItems: () => !this.#channel.closed && this.#channel.results.hasItems() };
     this.#start();
   }
   #execArgv;
+  #bootBytes;
   #startupTimeoutMs;
   #timedOut = false;
   #startupTimer;
@@ -120,6 +181,7 @@ export class ProcessLane {
   }
 
   #start() {
+    this.#startedAt = performance.now();
     const { memory, prefix } = this.#settings;
     this.#ready = false;
     this.#crash = undefined;
@@ -130,9 +192,13 @@ export class ProcessLane {
     const named = memory.mode === "named";
     this.#name = named ? uniqueName(memory.namePrefix) : undefined;
     this.#channel = Channel.create(this.#name);
+    // The rest of what the child needs waits in its calls ring (an empty ring: there is room;
+    // a message over MAX_MESSAGE travels in a shared-memory object of its own).
+    this.#channel.write(this.#channel.calls, this.#bootBytes);
+    // In the environment, only what the child needs to map its channel (and small numbers).
     // (hostPid: the child's parent, unless a command prefix stands between them)
     const boot = JSON.stringify({
-      ...this.#boot, name: this.#name, unlinkName: memory.unlinkOnShutdown, hostPid: prefix.length === 0 ? process.pid : undefined,
+      lane: this.number, name: this.#name, unlinkName: memory.unlinkOnShutdown, hostPid: prefix.length === 0 ? process.pid : undefined,
     });
     const argv = [...prefix, command(this.#settings.runtime), ...runtimeArgs(this.#settings.runtime, this.#execArgv)];
     const child = spawn(argv[0], argv.slice(1), {
@@ -178,12 +244,17 @@ export class ProcessLane {
     this.#log(`process worker ${this.number} exited`, `with ${signal ?? `code ${code}`}${wasReady ? "; replacing it" : " while starting"}`);
     // Calls it had not started go back into the queue; the pool rejects those it had.
     this.#takeBack(true);
-    if (this.startupError === undefined) this.#events.onExit(this, signal ?? code, cause);
+    const started = this.startupError === undefined ? this.#events.onExit(this, signal ?? code, cause) : 0;
     channel.close();
     if (this.startupError !== undefined) return;
     if (wasReady) {
       this.#failedStarts = 0;
-      return this.#start();
+      this.#quickExits = quickExits(this.#quickExits, started, performance.now() - this.#startedAt);
+      if (this.#quickExits === 0) return this.#start();
+      if (this.#quickExits >= STARTUP_ATTEMPTS) {
+        return this.#failStartup(Errors.workerStartupFailed(undefined, quickExitReason(signal ?? `code ${code}`, cause), this.#quickExits, cause));
+      }
+      return this.#restartAfter(STARTUP_BACKOFF_MS[this.#quickExits - 1]);
     }
     const missing = child.pid === undefined && cause?.code === "ENOENT";
     if (missing || this.#timedOut || ++this.#failedStarts >= STARTUP_ATTEMPTS) {
@@ -194,10 +265,14 @@ export class ProcessLane {
           : `it exited with ${signal ?? `code ${code}`} before it was ready${cause ? ` (${cause.message ?? cause})` : ""}`;
       return this.#failStartup(Errors.workerStartupFailed(this.#boot.tasks[0]?.href, why, this.#failedStarts, cause));
     }
-    // (Keeps the process alive only while calls wait: then no worker does.)
+    this.#restartAfter(STARTUP_BACKOFF_MS[this.#failedStarts - 1]);
+  }
+
+  /** Starts a child again after a pause (keeping the process alive only while calls wait: then no worker does). */
+  #restartAfter(ms) {
     const retry = setTimeout(() => {
       if (!this.#closing) this.#start();
-    }, STARTUP_BACKOFF_MS[this.#failedStarts - 1]);
+    }, ms);
     if (!this.#kept) retry.unref();
   }
 
@@ -254,8 +329,9 @@ export class ProcessLane {
     let bytes;
     try {
       bytes = callFrame(handle, serial, taskIndex, tagged, wire);
-    } catch (error) {
-      return this.#pool.settleDecoded(handle, serial, false, error);
+    } catch (cause) {
+      // What the checks passed could not be written (a getter detached a buffer after it was copied, say).
+      return this.#pool.settleDecoded(handle, serial, false, cause?.code === undefined ? Errors.uncloneable(cause) : cause);
     }
     const index = this.#index;
     this.#index = (index + 1) & INDEX_MASK;

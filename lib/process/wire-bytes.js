@@ -7,13 +7,21 @@
 // (holes kept), plain objects (tag nodes are plain objects), Dates,
 // ArrayBuffers (resizable ones keep their maximum), typed arrays and DataViews.
 // Everything decoded is a copy: the bytes it came from may be reused at once.
+// A sparse array costs what it holds, not its length: a run of holes is one
+// hole-run item, and from its first hole on the encoder visits only the
+// elements present (as codec/encode.js does).
 //
 // Little-endian. One type byte, then:
 //   int32 (4), float64 (8), bigint/string (u32 byte length + UTF-8),
-//   array (u32 length + items), object (u32 count + [key string, value]...),
+//   array (u32 length + items, where a hole run, its type byte then u32 count,
+//   stands for that many holes; the items and runs cover the length exactly),
+//   object (u32 count + [key string, value]...),
 //   date (float64), buffer (u32 length + bytes), resizable buffer (u32 length,
 //   u32 maximum + bytes), typed array (u8 class + u32 byte length + bytes),
-//   data view (u32 length + bytes).
+//   data view (u32 length + bytes),
+//   reference (u32: the nth array or object of this message, counted in the
+//   order they begin): an array or object reached again (the encoder keeps a
+//   part reached twice as one), so a message costs its size, not its paths.
 import { TYPED_ARRAYS } from "../codec/encode.js";
 import { types } from "node:util";
 import {
@@ -22,9 +30,10 @@ import {
 } from "../intrinsics.js";
 
 const T_UNDEFINED = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_INT = 4, T_FLOAT = 5, T_BIGINT = 6, T_STRING = 7;
-const T_ARRAY = 8, T_HOLE = 9, T_OBJECT = 10, T_DATE = 11, T_BUFFER = 12, T_RESIZABLE = 13, T_TYPED = 14, T_DATAVIEW = 15;
+const T_ARRAY = 8, T_HOLES = 9, T_OBJECT = 10, T_DATE = 11, T_BUFFER = 12, T_RESIZABLE = 13, T_TYPED = 14, T_DATAVIEW = 15;
 /** A string with a lone surrogate, which UTF-8 cannot hold: its UTF-16 code units (u32 count + 2 bytes each). */
 const T_STRING16 = 16;
+const T_REF = 17;
 
 /**
  * Typed array classes by number: a fixed list, the same in every runtime
@@ -46,6 +55,8 @@ export class ByteWriter {
   bytes = new Uint8Array(4096);
   view = new DataView(this.bytes.buffer);
   length = 0;
+  /** Arrays and objects of the message being written → their number (see T_REF). */
+  seen = new Map();
 
   reset() {
     this.length = 0;
@@ -116,6 +127,14 @@ export class ByteWriter {
 
 /** Appends `wire` to `writer`. */
 export function writeWire(writer, wire) {
+  try {
+    write(writer, wire);
+  } finally {
+    if (writer.seen.size > 0) writer.seen.clear();
+  }
+}
+
+function write(writer, wire) {
   switch (typeof wire) {
     case "undefined":
       return writer.u8(T_UNDEFINED);
@@ -142,18 +161,21 @@ export function writeWire(writer, wire) {
   }
 }
 
-function writeObject(writer, wire) {
-  if (isArray(wire)) {
-    const length = wire.length;
-    writer.u8(T_ARRAY);
-    writer.u32(length);
-    for (let i = 0; i < length; i++) {
-      const item = wire[i];
-      if (item === undefined && !hasOwn(wire, i)) writer.u8(T_HOLE);
-      else writeWire(writer, item);
-    }
-    return;
+/** Numbers an array or object as it begins; true if it was written before (a reference is written instead). */
+function written(writer, container) {
+  const seen = writer.seen;
+  const known = seen.get(container);
+  if (known !== undefined) {
+    writer.u8(T_REF);
+    writer.u32(known);
+    return true;
   }
+  seen.set(container, seen.size);
+  return false;
+}
+
+function writeObject(writer, wire) {
+  if (isArray(wire)) return written(writer, wire) || writeArray(writer, wire);
   if (isArrayBufferView(wire)) {
     if (isDataView(wire)) {
       writer.u8(T_DATAVIEW);
@@ -177,13 +199,56 @@ function writeObject(writer, wire) {
     writer.u8(T_DATE);
     return writer.f64(wire.getTime());
   }
+  if (written(writer, wire)) return;
   const keys = objectKeys(wire);
   writer.u8(T_OBJECT);
   writer.u32(keys.length);
   for (const key of keys) {
     writer.text(key);
-    writeWire(writer, wire[key]);
+    write(writer, wire[key]);
   }
+}
+
+/**
+ * An array: its items in order, each read once; from the first hole on, only
+ * the indices present are visited (a run of holes is written as its count),
+ * so an array of length 2^32 - 1 holding two elements costs two elements.
+ */
+function writeArray(writer, array) {
+  const length = array.length;
+  writer.u8(T_ARRAY);
+  writer.u32(length);
+  for (let i = 0; i < length; i++) {
+    const item = array[i];
+    if (item === undefined && !hasOwn(array, i)) return writeSparse(writer, array, i, length);
+    write(writer, item);
+  }
+}
+
+/** The rest of `array` from index `from` (a hole): runs of holes as counts, then each element present. */
+function writeSparse(writer, array, from, length) {
+  let next = from;
+  // The indices present, ascending, then any named keys (which the wire does not carry).
+  for (const key of objectKeys(array)) {
+    const index = arrayIndex(key);
+    if (index < 0) break;
+    if (index < from) continue;
+    if (index > next) holes(writer, index - next);
+    write(writer, array[index]);
+    next = index + 1;
+  }
+  if (next < length) holes(writer, length - next);
+}
+
+function holes(writer, count) {
+  writer.u8(T_HOLES);
+  writer.u32(count);
+}
+
+/** The array index a property key names, or -1 (not an index). */
+function arrayIndex(key) {
+  const n = +key;
+  return n >= 0 && n < 4294967295 && Number.isInteger(n) && String(n) === key ? n : -1;
 }
 
 function writeBytes(writer, bytes) {
@@ -193,7 +258,7 @@ function writeBytes(writer, bytes) {
 
 /** Reads one wire from `bytes` (a Uint8Array) starting at 0. */
 export function readWire(bytes) {
-  const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at: 0 };
+  const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at: 0, containers: [] };
   return read(reader);
 }
 
@@ -225,15 +290,23 @@ function read(r) {
     case T_ARRAY: {
       const length = readU32(r);
       const array = new Array(length);
-      for (let i = 0; i < length; i++) {
-        if (r.bytes[r.at] === T_HOLE) r.at++;
-        else array[i] = read(r);
+      r.containers.push(array);
+      for (let i = 0; i < length; ) {
+        if (r.bytes[r.at] !== T_HOLES) {
+          array[i++] = read(r);
+          continue;
+        }
+        r.at++;
+        const count = readU32(r);
+        if (count === 0 || count > length - i) throw new TypeError(`a run of ${count} holes at index ${i} of an array of length ${length}`);
+        i += count;
       }
       return array;
     }
     case T_OBJECT: {
       const count = readU32(r);
       const object = {};
+      r.containers.push(object);
       for (let i = 0; i < count; i++) {
         const key = readText(r);
         const value = read(r);
@@ -241,6 +314,11 @@ function read(r) {
         Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
       }
       return object;
+    }
+    case T_REF: {
+      const index = readU32(r);
+      if (index >= r.containers.length) throw new TypeError(`a reference to container ${index} of ${r.containers.length}`);
+      return r.containers[index];
     }
     case T_DATE:
       r.at += 8;
