@@ -167,8 +167,12 @@ test("unknown or bad options are rejected with ERR_KNITTING_INVALID_OPTION", (t)
 
 test("options read only what is plainly there: symbol keys, hidden keys, null and arrays are refused", (t) => {
   const hidden = Object.defineProperty({}, "threads", { value: 2, enumerable: false });
-  const bad = [{ threads: null }, { [Symbol("threads")]: 2 }, hidden, { unsafe: [] }, { unsafe: null }, [], { worker: { startupTimeoutMs: -1 } }, { worker: { nope: 1 } }];
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const bad = [{ threads: null }, { [Symbol("threads")]: 2 }, hidden, { unsafe: [] }, { unsafe: null }, [], { worker: { startupTimeoutMs: -1 } }, { worker: { nope: 1 } }, new Proxy({ threads: 1 }, {}), revoked.proxy];
   for (const options of bad) t.throws(() => createPool(options), { code: "ERR_KNITTING_INVALID_OPTION" });
+  const maps = [{ echo: tasks.echo, [Symbol("x")]: tasks.echo }, Object.defineProperty({ echo: tasks.echo }, "hidden", { value: tasks.echo }), new Proxy({ echo: tasks.echo }, {})];
+  for (const map of maps) t.throws(() => createPool({ threads: 1 })(map), { code: "ERR_KNITTING_INVALID_TASK" });
   t.throws(() => task({ f: () => 1, timeout: { time: 10, bogus: 1 } }), { code: "ERR_KNITTING_INVALID_OPTION", message: /bogus/ });
   t.throws(() => task({ f: () => 1, timeout: { time: 10, default: 1, error: new Error() } }), { code: "ERR_KNITTING_INVALID_OPTION" });
   t.throws(() => task({ f: () => 1, [Symbol("x")]: 1 }), { code: "ERR_KNITTING_INVALID_OPTION" });

@@ -284,6 +284,7 @@ export class Dispatcher {
     }
     const lane = this.#queue.abort(handle, serial);
     if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].tellAborted(handle, serial);
+    else if (lane > 0 && lane === this.#inliner?.lane) this.#inliner.tellAborted(handle, serial);
     if (reason !== undefined) calls.settleEarly(handle, false, reason);
   }
 

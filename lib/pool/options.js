@@ -6,6 +6,7 @@
 // options object is read by its own enumerable string keys only: a symbol or
 // non-enumerable key is refused rather than half-read.
 import { availableParallelism } from "node:os";
+import { types } from "node:util";
 import { Errors } from "../errors.js";
 import { BufferReferenceReturn } from "../buffer-reference/buffer-reference.js";
 import { ARENA_BYTES } from "../transport/layout.js";
@@ -33,7 +34,8 @@ const strategies = {
  * ("createPool option", "task timeout option"...).
  */
 export function checkOptionsObject(value, what, allowed) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  // (A Proxy could answer the checks one way and the reads another.)
+  if (value === null || typeof value !== "object" || types.isProxy(value) || Array.isArray(value)) {
     throw Errors.invalidOption(`${what} must be an object like { ${allowed.join(", ")} }; received ${describeValue(value)}`);
   }
   const proto = getPrototypeOf(value);
@@ -50,6 +52,7 @@ export function checkOptionsObject(value, what, allowed) {
 
 function describeValue(value) {
   if (value === null) return "null";
+  if (types.isProxy(value)) return "a Proxy";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "an unknown class"}`;
   return typeof value === "string" ? JSON.stringify(value) : String(value);

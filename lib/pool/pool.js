@@ -15,12 +15,16 @@ import { setLongTimeout } from "../timers.js";
 import { poolLogger } from "./debug.js";
 import { types } from "node:util";
 
-const { isPromise } = types;
+const { isPromise, isProxy } = types;
 const promiseThen = Promise.prototype.then;
 
 /** Describes each task so a worker can import it: sorted by name. */
 function describeTasks(tasks, callerHref) {
-  if (tasks === null || typeof tasks !== "object") throw Errors.invalidTask("createPool(options)(tasks) expects an object of tasks, e.g. { invert }");
+  if (tasks === null || typeof tasks !== "object" || isProxy(tasks)) throw Errors.invalidTask("createPool(options)(tasks) expects an object of tasks, e.g. { invert }");
+  for (const key of Reflect.ownKeys(tasks)) {
+    if (typeof key === "symbol") throw Errors.invalidTask(`the task map cannot have symbol keys (found ${String(key)}): name each task with a string`);
+    if (!Object.getOwnPropertyDescriptor(tasks, key).enumerable) throw Errors.invalidTask(`task "${key}" must be an ordinary (enumerable) property of the task map`);
+  }
   return Object.keys(tasks)
     .sort()
     .map((name) => {
@@ -300,7 +304,7 @@ export function createPool(options) {
     const hostFunctions = described.map(({ name }) => {
       const value = tasks[name];
       if (typeof value === "function") return value;
-      return value.imported === true ? undefined : value.f;
+      return value.imported === true ? undefined : value; // the definition: the inliner applies its timeout and abortSignal
     });
     if (settings.threads === 0 && hostFunctions.includes(undefined)) {
       throw Errors.invalidOption("a pool with threads: 0 runs every call on the inliner lane, which cannot run importTask tasks (only workers import them); give it threads");
