@@ -421,3 +421,12 @@ test("an Envelope header array keeps its length (trailing holes too)", (t) => {
   t.is(back.header.length, 3);
   t.false(1 in back.header);
 });
+
+test("an AggregateError keeps its class and its errors", (t) => {
+  const back = rt(new AggregateError([new TypeError("one"), "two"], "both failed", { cause: 3 }));
+  t.true(back instanceof AggregateError);
+  t.is(back.message, "both failed");
+  t.is(back.cause, 3);
+  t.true(back.errors[0] instanceof TypeError);
+  t.deepEqual([back.errors[0].message, back.errors[1]], ["one", "two"]);
+});

@@ -104,7 +104,7 @@ function reviveNode(kind, node) {
 
 /** The built-in error classes a revived error keeps (as structured clone does). */
 const builtinErrors = new Map(
-  [EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((C) => [C.name, C]),
+  [EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError].map((C) => [C.name, C]),
 );
 
 /**
@@ -113,7 +113,9 @@ const builtinErrors = new Map(
  */
 function reviveError(node) {
   const ErrorClass = builtinErrors.get(node.n) ?? Error;
-  const error = "c" in node ? new ErrorClass(node.m, { cause: revive(node.c) }) : new ErrorClass(node.m);
+  const options = "c" in node ? { cause: revive(node.c) } : undefined;
+  const error = ErrorClass === AggregateError ? new AggregateError([], node.m, options) : new ErrorClass(node.m, options);
+  if ("e" in node) defineProperty(error, "errors", { value: revive(node.e), writable: true, configurable: true });
   if (node.n !== undefined && node.n !== ErrorClass.name) {
     defineProperty(error, "name", { value: node.n, writable: true, configurable: true });
   }

@@ -35,7 +35,7 @@ export const TAG = "\u0000knitting";
 export const ESCAPE = 0; //    { v: user object that owns TAG, children encoded }
 export const SYMBOL = 1; //    { k: Symbol.keyFor key }
 export const BUFFER = 2; //    { v: Uint8Array with exactly the Buffer's bytes }
-export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, k?: code wire }
+export const ERROR = 3; //     { n: name, m: message, s: stack, c?: cause wire, k?: code wire, e?: errors wire }
 export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBuffer | REFERENCE or SHARED_MEMORY node }
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
@@ -588,6 +588,7 @@ function errorNode(error, walk) {
   const node = { [TAG]: ERROR, n: readString(error, "name"), m: readString(error, "message") ?? "", s: readString(error, "stack") };
   if (has(error, "cause")) node.c = encodeOrString(read(error, "cause"), walk);
   if (has(error, "code")) node.k = encodeOrString(read(error, "code"), walk);
+  if (has(error, "errors")) node.e = encodeOrString(read(error, "errors"), walk); // an AggregateError's
   leave(walk);
   walk.tagged = true;
   return node;
