@@ -72,6 +72,9 @@ const objectToString = Object.prototype.toString;
  */
 export const MAX_DEPTH = 1000;
 
+/** Arrays and objects a value may show before its parts are tracked for repeats (see Walk.copies). */
+export const MEMO_AFTER = 64;
+
 
 /** Typed array classes that structured clone keeps, by their internal name. */
 export const TYPED_ARRAYS = new Map(
@@ -233,11 +236,15 @@ class Walk {
   inTransit = undefined;
   acrossProcesses = false;
   /**
-   * Arrays and plain objects encoded so far → their copies: one reached again
-   * is the same copy (its identity kept, and a value whose parts share parts
-   * costs its size, not the number of paths through it).
+   * Arrays and plain objects encoded so far → their copies, once the value
+   * has shown more than MEMO_AFTER of them: one reached again is then the same
+   * copy (kept as one object), so a value whose parts share parts costs its
+   * size, not the number of paths through it. Small values skip the map (it
+   * would double their cost); a part they repeat is copied again, as JSON does.
    */
   copies = new Map();
+  /** Arrays and plain objects visited so far. */
+  visits = 0;
   /** A container was reached more than once. */
   repeats = false;
 }
@@ -265,6 +272,7 @@ function release(walk) {
   walk.transfer = null;
   walk.acrossProcesses = false;
   if (walk.copies.size > 0) walk.copies.clear();
+  walk.visits = 0;
   walk.repeats = false;
   spare = walk;
 }
@@ -362,20 +370,26 @@ function encodeObject(object, walk) {
 }
 
 /**
- * Whether an object with a plain prototype is in fact not an ordinary object
- * (brand checks: an own Symbol.toStringTag cannot hide what it is).
+ * Whether an object with a plain prototype is in fact not an ordinary object.
+ * Object.prototype.toString names most (arguments, Date, RegExp, Error, boxed
+ * primitives) unless a Symbol.toStringTag says "Object": then the engine's
+ * brand checks decide (they cost more, so only then).
  */
 function isExotic(object) {
-  return (
+  if (
     objectToString.call(object) !== "[object Object]" ||
-    isArgumentsObject(object) || isDate(object) || isRegExp(object) || isBoxedPrimitive(object) || isNativeError(object) ||
     isMap(object) || isSet(object) || isWeakMap(object) || isWeakSet(object) || isPromise(object) ||
-    isAnyArrayBuffer(object) || isArrayBufferView(object) || isModuleNamespaceObject(object) ||
-    isGeneratorObject(object) || isMapIterator(object) || isSetIterator(object) ||
-    object instanceof WeakRef || (getPrototypeOf(object) === null && isWeak(object))
-  );
+    isAnyArrayBuffer(object) || isArrayBufferView(object) || object instanceof WeakRef
+  ) return true;
+  if (
+    object[toStringTag] !== undefined &&
+    (isArgumentsObject(object) || isDate(object) || isRegExp(object) || isBoxedPrimitive(object) || isNativeError(object) ||
+      isModuleNamespaceObject(object) || isGeneratorObject(object) || isMapIterator(object) || isSetIterator(object))
+  ) return true;
+  return getPrototypeOf(object) === null && isWeak(object);
 }
 
+const toStringTag = Symbol.toStringTag;
 const { deref } = WeakRef.prototype;
 const { unregister } = FinalizationRegistry.prototype;
 const UNREGISTERED = {};
@@ -404,8 +418,11 @@ function isWeak(object) {
  * typed arrays and Dates): they are not sent.
  */
 function encodeArray(array, walk) {
-  const known = walk.copies.get(array);
-  if (known !== undefined) return repeated(known, walk);
+  const memo = ++walk.visits > MEMO_AFTER;
+  if (memo) {
+    const known = walk.copies.get(array);
+    if (known !== undefined) return repeated(known, walk);
+  }
   enter(walk, array);
   const length = array.length;
   const copy = [];
@@ -423,7 +440,7 @@ function encodeArray(array, walk) {
     throw withKey(error, i);
   }
   leave(walk);
-  walk.copies.set(array, copy);
+  if (memo) walk.copies.set(array, copy);
   return copy;
 }
 
@@ -460,8 +477,11 @@ function arrayIndex(key) {
 
 /** A fresh object with the encoded values of `object`'s enumerable string keys, each read once. */
 function encodePlain(object, walk) {
-  const known = walk.copies.get(object);
-  if (known !== undefined) return repeated(known, walk);
+  const memo = ++walk.visits > MEMO_AFTER;
+  if (memo) {
+    const known = walk.copies.get(object);
+    if (known !== undefined) return repeated(known, walk);
+  }
   enter(walk, object);
   // for-in (no key array) is the fast way to list keys; it also lists inherited
   // enumerable keys, which only exist if someone added some to Object.prototype.
@@ -481,7 +501,7 @@ function encodePlain(object, walk) {
   leave(walk);
   const result = escape ? { [TAG]: ESCAPE, v: copy } : copy;
   if (escape) walk.tagged = true;
-  walk.copies.set(object, result);
+  if (memo) walk.copies.set(object, result);
   return result;
 }
 

@@ -20,9 +20,10 @@
 //   u32 maximum + bytes), typed array (u8 class + u32 byte length + bytes),
 //   data view (u32 length + bytes),
 //   reference (u32: the nth array or object of this message, counted in the
-//   order they begin): an array or object reached again (the encoder keeps a
-//   part reached twice as one), so a message costs its size, not its paths.
-import { TYPED_ARRAYS } from "../codec/encode.js";
+//   order they begin from the (MEMO_AFTER + 1)th on): an array or object
+//   reached again (the encoder keeps a part reached twice as one in a value
+//   that large), so a message costs its size, not its paths.
+import { MEMO_AFTER, TYPED_ARRAYS } from "../codec/encode.js";
 import { types } from "node:util";
 import {
   bufferByteLength, bufferMaxByteLength, bufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset,
@@ -57,6 +58,8 @@ export class ByteWriter {
   length = 0;
   /** Arrays and objects of the message being written → their number (see T_REF). */
   seen = new Map();
+  /** Arrays and objects written so far in this message. */
+  visits = 0;
 
   reset() {
     this.length = 0;
@@ -131,6 +134,7 @@ export function writeWire(writer, wire) {
     write(writer, wire);
   } finally {
     if (writer.seen.size > 0) writer.seen.clear();
+    writer.visits = 0;
   }
 }
 
@@ -161,17 +165,28 @@ function write(writer, wire) {
   }
 }
 
-/** Numbers an array or object as it begins; true if it was written before (a reference is written instead). */
+/**
+ * Numbers an array or object as it begins (from the (MEMO_AFTER + 1)th on,
+ * as the reader does); true if it was written before (a reference is written
+ * instead).
+ */
 function written(writer, container) {
   const seen = writer.seen;
-  const known = seen.get(container);
-  if (known !== undefined) {
-    writer.u8(T_REF);
-    writer.u32(known);
-    return true;
+  if (writer.visits >= MEMO_AFTER) {
+    const known = seen.get(container);
+    if (known !== undefined) {
+      writer.u8(T_REF);
+      writer.u32(known);
+      return true;
+    }
   }
-  seen.set(container, seen.size);
+  if (++writer.visits > MEMO_AFTER) seen.set(container, seen.size);
   return false;
+}
+
+/** The reader's side of written(): numbers a container it made. */
+function made(r, container) {
+  if (++r.visits > MEMO_AFTER) r.containers.push(container);
 }
 
 function writeObject(writer, wire) {
@@ -258,7 +273,7 @@ function writeBytes(writer, bytes) {
 
 /** Reads one wire from `bytes` (a Uint8Array) starting at 0. */
 export function readWire(bytes) {
-  const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at: 0, containers: [] };
+  const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at: 0, containers: [], visits: 0 };
   return read(reader);
 }
 
@@ -290,7 +305,7 @@ function read(r) {
     case T_ARRAY: {
       const length = readU32(r);
       const array = new Array(length);
-      r.containers.push(array);
+      made(r, array);
       for (let i = 0; i < length; ) {
         if (r.bytes[r.at] !== T_HOLES) {
           array[i++] = read(r);
@@ -306,7 +321,7 @@ function read(r) {
     case T_OBJECT: {
       const count = readU32(r);
       const object = {};
-      r.containers.push(object);
+      made(r, object);
       for (let i = 0; i < count; i++) {
         const key = readText(r);
         const value = read(r);
