@@ -6,6 +6,8 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { BufferReference, referenceStats } from "knitting/unsafe";
+import { createPool } from "knitting";
+import { echo } from "./fixtures/tasks.mjs";
 import { collectUntil, hasPattern, liveRegions, pattern } from "./helpers.mjs";
 
 const MiB = 1 << 20;
@@ -81,3 +83,21 @@ for (const ending of ["terminate", "exit"]) {
     t.true(await collectUntil(() => liveRegions() === baseline));
   });
 }
+
+test.serial("pools made and shut down one after another do not pile up their shared memory", async (t) => {
+  t.timeout(120_000);
+  globalThis.gc();
+  const arrayBuffers = () => process.memoryUsage().arrayBuffers;
+  const before = arrayBuffers();
+  await createPool({ threads: 1 })({ echo }).shutdown();
+  const perPool = arrayBuffers() - before; // its SharedArrayBuffers (about 10 MB)
+  t.true(perPool > MiB);
+  let peak = 0;
+  for (let i = 0; i < 100; i++) {
+    await createPool({ threads: 1 })({ echo }).shutdown();
+    peak = Math.max(peak, arrayBuffers() - before);
+  }
+  // V8 does not weigh SharedArrayBuffers when it decides to collect: without
+  // the pools telling it, all 100 stayed until some later full collection.
+  t.true(peak < 50 * perPool, `at most ${Math.round(peak / perPool)} pools' shared memory held at once`);
+});

@@ -23,6 +23,7 @@ export const {
   NativeBufferReference,
   NativeSharedMemory,
   addressOf,
+  adjustExternalMemory,
   copyInto,
   copyParallelThreshold,
   dieWithParent,

@@ -101,3 +101,13 @@ pub fn address_of(env: Env, value: Unknown) -> Result<BigInt> {
   }
   Ok(BigInt::from(data as usize as u64))
 }
+
+/// Tells the engine's collector that `delta` bytes outside its heap became
+/// reachable (positive) or were freed (negative) through objects it manages:
+/// a pool's SharedArrayBuffers, which V8 does not weigh, so that dropped pools
+/// are collected (and their memory freed) before the process grows without
+/// bound. Returns the engine's new total of such bytes.
+#[napi]
+pub fn adjust_external_memory(env: Env, delta: i64) -> Result<i64> {
+  env.adjust_external_memory(delta)
+}
