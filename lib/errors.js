@@ -134,10 +134,12 @@ export const Errors = {
         "Call reject() only for work you no longer want, or pass a reason to settle the call with it.",
       "AbortError",
     ),
-  hardTimeout: (ms) =>
+  hardTimeout: (ms, stopped) =>
     coded(Error, Codes.TASK_TIMEOUT,
       `Task timeout: the call did not settle within its hard deadline of ${ms} ms (hardTimeoutMs). ` +
-        "The worker running it was stopped and replaced; give the call more time, or make the task finish sooner."),
+        (stopped
+          ? "The worker running it was stopped and replaced; give the call more time, or make the task finish sooner."
+          : "It had not started, or ran on the host thread (the inliner lane), which cannot be stopped; give the call more time, or make the task finish sooner.")),
   stoppedAfterHardTimeout: (ms) =>
     coded(Error, Codes.TASK_TIMEOUT,
       `the worker was stopped because a call it ran outlived its hard deadline of ${ms} ms (hardTimeoutMs)`),

@@ -326,8 +326,9 @@ export class Dispatcher {
     const calls = this.#calls;
     if (!calls.live(handle, serial) || calls.settledEarly(handle)) return;
     const lane = this.#queue.startedBy(handle, serial);
-    this.abortCall(handle, serial, Errors.hardTimeout(ms));
-    if (lane > 0 && lane <= this.#lanes.length) this.#lanes[lane - 1].stop(Errors.stoppedAfterHardTimeout(ms), handle, serial);
+    const onWorker = lane > 0 && lane <= this.#lanes.length;
+    this.abortCall(handle, serial, Errors.hardTimeout(ms, onWorker));
+    if (onWorker) this.#lanes[lane - 1].stop(Errors.stoppedAfterHardTimeout(ms), handle, serial);
   }
 
   /** Publishes a call (or keeps it waiting for room), then makes sure a worker will look. */
