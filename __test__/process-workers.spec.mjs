@@ -329,3 +329,20 @@ test("children that keep exiting right after they start, running no call, fail t
   t.regex(error.message, /exited with code 9 within 1000 ms of starting, while it ran no call/);
   await pool.shutdown();
 });
+
+test("a buffer closed while its call is on the way is never confused with a file that took its descriptor number", async (t) => {
+  const { openSync, closeSync, readFileSync, writeFileSync, rmSync } = await import("node:fs");
+  const file = `/tmp/knitting-spec-unrelated-${process.pid}.txt`;
+  writeFileSync(file, "UNRELATED".padEnd(4096, "."));
+  await using pool = processPool(1);
+  await pool.call.echo("ready");
+  const psb = ProcessSharedBuffer.create(64);
+  const call = pool.call.scribble(psb);
+  psb.descriptor.mapping.close(); // before the child has opened it...
+  const fd = openSync(file, "r+"); // ...and the number is free for this file
+  const outcome = await call.then(() => "ran", (error) => error.code);
+  closeSync(fd);
+  t.is(readFileSync(file, "utf8").slice(0, 9), "UNRELATED", "the child never wrote the file");
+  t.is(outcome, "ERR_KNITTING_SHARED_MEMORY");
+  rmSync(file);
+});

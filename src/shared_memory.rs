@@ -62,6 +62,23 @@ pub fn shm_name(name: &str) -> Result<String, &'static str> {
   Ok(format!("/{bare}"))
 }
 
+/// What makes an object the same object across processes: its device and
+/// inode (a descriptor number alone can be closed and reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+  pub device: u64,
+  pub inode: u64,
+}
+
+impl Identity {
+  fn of(stat: &rustix::fs::Stat) -> Self {
+    Identity {
+      device: stat.st_dev,
+      inode: stat.st_ino,
+    }
+  }
+}
+
 /// One `MAP_SHARED` mapping of a shared-memory object, and the object's descriptor.
 #[derive(Debug)]
 pub struct Mapping {
@@ -126,23 +143,37 @@ impl Mapping {
   /// Maps the object behind descriptor `fd` of process `pid` (Linux: through
   /// `/proc/<pid>/fd/<fd>`, which the kernel lets the same user open): how a
   /// process worker reaches an anonymous object its parent created after it
-  /// started. Only shared-memory objects are accepted (a regular file or a
-  /// pipe behind that number is refused).
-  pub fn open_process_fd(pid: u32, fd: i32) -> io::Result<Self> {
+  /// started. Only regular objects are accepted (a pipe or a socket behind
+  /// that number is refused), and when `identity` is given (what the sender's
+  /// [`Mapping::identity`] said), only that very object: once the sender has
+  /// closed the descriptor, its number may name an unrelated file.
+  pub fn open_process_fd(pid: u32, fd: i32, identity: Option<Identity>) -> io::Result<Self> {
     let path = format!("/proc/{pid}/fd/{fd}");
-    let fd = rustix::fs::open(path.as_str(), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    let stat = fstat(&fd)?;
+    let opened = rustix::fs::open(path.as_str(), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    let stat = fstat(&opened)?;
     let is_regular = FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile;
     // memfd and shm objects live on tmpfs-like filesystems; refuse what is
     // plainly not one (a pipe, a socket, a device).
     if !is_regular {
       return Err(io::Error::new(
         io::ErrorKind::InvalidInput,
-        format!("descriptor {fd:?} of process {pid} is not shared memory"),
+        format!("descriptor {fd} of process {pid} is not shared memory"),
       ));
     }
-    let len = object_size(&fd)?;
-    Self::map(fd, len, Kind::Anonymous, None)
+    if identity.is_some_and(|expected| expected != Identity::of(&stat)) {
+      return Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("descriptor {fd} of process {pid} no longer names the shared memory that was sent (it was closed, and the number reused)"),
+      ));
+    }
+    let len = object_size(&opened)?;
+    Self::map(opened, len, Kind::Anonymous, None)
+  }
+
+  /// Which object this mapping is (device and inode), for
+  /// [`Mapping::open_process_fd`] in another process.
+  pub fn identity(&self) -> io::Result<Identity> {
+    Ok(Identity::of(&fstat(&self.fd)?))
   }
 
   fn map(fd: OwnedFd, len: usize, kind: Kind, name: Option<String>) -> io::Result<Self> {
@@ -477,6 +508,26 @@ mod tests {
     put(&second, 6, 7);
     drop(first);
     assert_eq!(get(&second, 6), 7, "the object outlives the first mapping");
+  }
+
+  #[test]
+  fn a_descriptor_reached_through_proc_must_still_be_the_object_that_was_sent() {
+    use std::os::fd::AsRawFd;
+    let pid = std::process::id();
+    let sent = Mapping::create_anonymous(64).unwrap();
+    let other = Mapping::create_anonymous(64).unwrap();
+    let fd = sent.fd().as_raw_fd();
+    let same = Mapping::open_process_fd(pid, fd, Some(sent.identity().unwrap())).unwrap();
+    put(&sent, 3, 7);
+    assert_eq!(get(&same, 3), 7, "the very object");
+    // The number now names another object (as after a close and a reuse).
+    let err = Mapping::open_process_fd(pid, other.fd().as_raw_fd(), Some(sent.identity().unwrap()))
+      .expect_err("another object behind the number is refused");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(
+      Mapping::open_process_fd(pid, fd, None).is_ok(),
+      "without an identity, any shared memory"
+    );
   }
 
   #[test]

@@ -24,8 +24,9 @@ export function decode(wire, tagged) {
 }
 
 /**
- * Containers revived so far, in a wire where some are reached more than once
- * (a GRAPH node): each is revived once. Undefined otherwise (the usual case).
+ * Objects of the wire revived so far → what they became, in a wire where some
+ * are reached more than once (a GRAPH node): each is revived once (a shared
+ * memory node is opened once). Undefined otherwise (the usual case).
  */
 let visited;
 
@@ -33,7 +34,12 @@ function revive(value) {
   if (typeof value !== "object" || value === null) return value;
   if (isArray(value)) return reviveChildren(value, true);
   const kind = value[TAG];
-  if (kind !== undefined) return reviveNode(kind, value);
+  if (kind !== undefined) {
+    if (visited === undefined) return reviveNode(kind, value);
+    let revived = visited.get(value);
+    if (revived === undefined) visited.set(value, (revived = reviveNode(kind, value)));
+    return revived;
+  }
   const proto = getPrototypeOf(value);
   // Anything else (Date, ArrayBuffer, typed arrays, ...) arrived as it was sent.
   return proto === ObjectPrototype || proto === null ? reviveChildren(value, false) : value;
@@ -43,7 +49,7 @@ function revive(value) {
 function reviveChildren(container, array) {
   if (visited !== undefined) {
     if (visited.has(container)) return container;
-    visited.add(container);
+    visited.set(container, container);
   }
   let keys = array ? null : objectKeys(container);
   let length = array ? container.length : keys.length;
@@ -86,15 +92,22 @@ function reviveNode(kind, node) {
       return node.d === undefined ? receiveShared(node) : receiveAcross(node);
     case GRAPH: {
       const outer = visited;
-      visited = new Set();
+      visited = new Map();
       try {
         return revive(node.v);
       } finally {
         visited = outer;
       }
     }
-    case NUMERIC:
-      return NumericArray.from(node.v);
+    case NUMERIC: {
+      // (Reached again through another node with the same block, from a process worker: one NumericArray.)
+      let numbers = visited?.get(node.v);
+      if (numbers === undefined) {
+        numbers = NumericArray.from(node.v);
+        visited?.set(node.v, numbers);
+      }
+      return numbers;
+    }
     case VIEW:
       return node.t === "Buffer" ? Buffer.from(node.b) : new (TYPED_ARRAYS.get(node.t))(node.b);
     default:

@@ -40,7 +40,7 @@ export const ENVELOPE = 4; //  { h: header as is, p: ArrayBuffer | SharedArrayBu
 export const REFERENCE = 5; // { b: ArrayBuffer moved in the transfer list }
 export const SHARED_MEMORY = 7; // { i: mapping id (a handle opened in transit), o: byteOffset, l: byteLength }
 //                                   to a process worker: { d: { n: name | null, p: pid, f: fd }, o, l } instead of i
-export const GRAPH = 9; //     { v: a tagged wire in which a container is reached more than once (revive each once) }
+export const GRAPH = 9; //     { v: a tagged wire in which an object is reached more than once (revive each once) }
 export const NUMERIC = 8; //   { v: Float64Array of a NumericArray's numbers }
 export const VIEW = 6; //      { t: typed array class name or "Buffer", b: ArrayBuffer moved in the transfer list }
 
@@ -170,6 +170,7 @@ function numericNode(array, walk) {
   }
   walk.json = false;
   walk.tagged = true;
+  if (length * 8 >= ENGINE_COPY_MIN) walk.bulk += length * 8;
   return { [TAG]: NUMERIC, v: Float64Array.from(numbers) };
 }
 
@@ -236,16 +237,23 @@ class Walk {
   inTransit = undefined;
   acrossProcesses = false;
   /**
-   * Arrays and plain objects encoded so far → their copies, once the value
-   * has shown more than MEMO_AFTER of them: one reached again is then the same
-   * copy (kept as one object), so a value whose parts share parts costs its
-   * size, not the number of paths through it. Small values skip the map (it
-   * would double their cost); a part they repeat is copied again, as JSON does.
+   * Objects encoded so far → their copies (wire nodes), once the value has
+   * shown more than MEMO_AFTER objects, and large copies (64 KiB and more) in
+   * any value: one reached again is then the same copy (it arrives as one
+   * object), so a value whose parts share parts costs its size, not the
+   * number of paths through it. Small values skip the map (it would double
+   * their cost); a part they repeat is copied again, as JSON does. Envelope
+   * headers have their own map (their copies are not wire nodes).
    */
   copies = new Map();
-  /** Arrays and plain objects visited so far. */
+  headerCopies = new Map();
+  /** Whether `copies` holds anything (cheaper to test than its size). */
+  tracking = false;
+  /** Objects visited so far (headers' included). */
   visits = 0;
-  /** A container was reached more than once. */
+  /** Bytes of large copies made (64 KiB or more each: engine copies, NumericArray blocks). */
+  bulk = 0;
+  /** An object was reached more than once. */
   repeats = false;
 }
 let spare = null;
@@ -271,8 +279,11 @@ function release(walk) {
   walk.copied = 0;
   walk.transfer = null;
   walk.acrossProcesses = false;
-  if (walk.copies.size > 0) walk.copies.clear();
+  if (walk.tracking) walk.copies.clear();
+  walk.tracking = false;
+  if (walk.headerCopies.size > 0) walk.headerCopies.clear();
   walk.visits = 0;
+  walk.bulk = 0;
   walk.repeats = false;
   spare = walk;
 }
@@ -330,6 +341,24 @@ function encodeValue(value, walk) {
 
 function encodeObject(object, walk) {
   if (isProxy(object)) throw unsupported(object); // (before anything that could run its traps)
+  // Past MEMO_AFTER objects (or once a large copy was made), an object reached
+  // again is its first copy (see Walk.copies).
+  const memo = ++walk.visits > MEMO_AFTER;
+  if (walk.tracking) {
+    const known = walk.copies.get(object);
+    if (known !== undefined) return repeated(known, walk);
+  }
+  const bulkBefore = walk.bulk;
+  const copy = encodeFresh(object, walk);
+  // (A large copy is worth tracking in any value: a buffer of 64 KiB or more reached 2,000 times.)
+  if (memo || walk.bulk !== bulkBefore) {
+    walk.copies.set(object, copy);
+    walk.tracking = true;
+  }
+  return copy;
+}
+
+function encodeFresh(object, walk) {
   if (isArray(object)) {
     const proto = getPrototypeOf(object);
     if (proto === NumericArrayPrototype && isNumericArray(object)) return numericNode(object, walk);
@@ -418,11 +447,6 @@ function isWeak(object) {
  * typed arrays and Dates): they are not sent.
  */
 function encodeArray(array, walk) {
-  const memo = ++walk.visits > MEMO_AFTER;
-  if (memo) {
-    const known = walk.copies.get(array);
-    if (known !== undefined) return repeated(known, walk);
-  }
   enter(walk, array);
   const length = array.length;
   const copy = [];
@@ -440,11 +464,10 @@ function encodeArray(array, walk) {
     throw withKey(error, i);
   }
   leave(walk);
-  if (memo) walk.copies.set(array, copy);
   return copy;
 }
 
-/** A container reached again: its copy, which JSON could not keep as one. */
+/** An object reached again: its first copy, which JSON could not keep as one. */
 function repeated(copy, walk) {
   walk.repeats = true;
   walk.json = false;
@@ -477,11 +500,6 @@ function arrayIndex(key) {
 
 /** A fresh object with the encoded values of `object`'s enumerable string keys, each read once. */
 function encodePlain(object, walk) {
-  const memo = ++walk.visits > MEMO_AFTER;
-  if (memo) {
-    const known = walk.copies.get(object);
-    if (known !== undefined) return repeated(known, walk);
-  }
   enter(walk, object);
   // for-in (no key array) is the fast way to list keys; it also lists inherited
   // enumerable keys, which only exist if someone added some to Object.prototype.
@@ -501,7 +519,6 @@ function encodePlain(object, walk) {
   leave(walk);
   const result = escape ? { [TAG]: ESCAPE, v: copy } : copy;
   if (escape) walk.tagged = true;
-  if (memo) walk.copies.set(object, result);
   return result;
 }
 
@@ -546,6 +563,7 @@ function engineCopy(bytes, walk, maxByteLength) {
   const target = maxByteLength === undefined ? new ArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength, { maxByteLength });
   copyInto(bytes, target);
   walk.copied += bytes.byteLength;
+  walk.bulk += bytes.byteLength;
   walk.transfer.push(target);
   return target;
 }
@@ -718,6 +736,11 @@ function copyHeader(value, walk, top) {
       const array = isArray(value);
       const proto = getPrototypeOf(value);
       if (array ? proto !== ArrayPrototype : (proto !== ObjectPrototype && proto !== null) || isExotic(value)) break;
+      const memo = ++walk.visits > MEMO_AFTER;
+      if (memo) {
+        const known = walk.headerCopies.get(value);
+        if (known !== undefined) return repeated(known, walk);
+      }
       enter(walk, value);
       const keys = objectKeys(value);
       const copy = array ? [] : {};
@@ -729,6 +752,7 @@ function copyHeader(value, walk, top) {
         throw withKey(error, array ? +keys[i] : keys[i]);
       }
       leave(walk);
+      if (memo) walk.headerCopies.set(value, copy);
       return copy;
     }
   }

@@ -19,10 +19,10 @@
 //   date (float64), buffer (u32 length + bytes), resizable buffer (u32 length,
 //   u32 maximum + bytes), typed array (u8 class + u32 byte length + bytes),
 //   data view (u32 length + bytes),
-//   reference (u32: the nth array or object of this message, counted in the
-//   order they begin from the (MEMO_AFTER + 1)th on): an array or object
-//   reached again (the encoder keeps a part reached twice as one in a value
-//   that large), so a message costs its size, not its paths.
+//   reference (u32: the nth object of this message, counted in the order they
+//   begin from the (MEMO_AFTER + 1)th on): an object reached again (the
+//   encoder keeps a part reached twice as one in a value that large), so a
+//   message costs its size, not its paths.
 import { MEMO_AFTER, TYPED_ARRAYS } from "../codec/encode.js";
 import { types } from "node:util";
 import {
@@ -166,31 +166,38 @@ function write(writer, wire) {
 }
 
 /**
- * Numbers an array or object as it begins (from the (MEMO_AFTER + 1)th on,
+ * Numbers an object as it begins (from the (MEMO_AFTER + 1)th on,
  * as the reader does); true if it was written before (a reference is written
  * instead).
  */
-function written(writer, container) {
+function written(writer, object, bytes) {
   const seen = writer.seen;
-  if (writer.visits >= MEMO_AFTER) {
-    const known = seen.get(container);
+  if (seen.size > 0) {
+    const known = seen.get(object);
     if (known !== undefined) {
       writer.u8(T_REF);
       writer.u32(known);
       return true;
     }
   }
-  if (++writer.visits > MEMO_AFTER) seen.set(container, seen.size);
+  if (++writer.visits > MEMO_AFTER || bytes >= LARGE) seen.set(object, seen.size);
   return false;
 }
 
-/** The reader's side of written(): numbers a container it made. */
-function made(r, container) {
-  if (++r.visits > MEMO_AFTER) r.containers.push(container);
+/** The reader's side of written(): numbers an object it made (`bytes`: a buffer's or view's length), and returns it. */
+function made(r, object, bytes = 0) {
+  if (++r.visits > MEMO_AFTER || bytes >= LARGE) r.containers.push(object);
+  return object;
 }
 
+/** Buffers and views from this size on are numbered in any message (one reached 2,000 times is written once). */
+const LARGE = 64 * 1024;
+
 function writeObject(writer, wire) {
-  if (isArray(wire)) return written(writer, wire) || writeArray(writer, wire);
+  const bytes = isArrayBufferView(wire) ? (isDataView(wire) ? dataViewByteLength.call(wire) : typedArrayByteLength.call(wire))
+    : isArrayBuffer(wire) ? bufferByteLength.call(wire) : 0;
+  if (written(writer, wire, bytes)) return;
+  if (isArray(wire)) return writeArray(writer, wire);
   if (isArrayBufferView(wire)) {
     if (isDataView(wire)) {
       writer.u8(T_DATAVIEW);
@@ -214,7 +221,6 @@ function writeObject(writer, wire) {
     writer.u8(T_DATE);
     return writer.f64(wire.getTime());
   }
-  if (written(writer, wire)) return;
   const keys = objectKeys(wire);
   writer.u8(T_OBJECT);
   writer.u32(keys.length);
@@ -337,26 +343,30 @@ function read(r) {
     }
     case T_DATE:
       r.at += 8;
-      return new Date(r.view.getFloat64(r.at - 8, true));
-    case T_BUFFER:
-      return copyBytes(r, readU32(r));
+      return made(r, new Date(r.view.getFloat64(r.at - 8, true)));
+    case T_BUFFER: {
+      const length = readU32(r);
+      return made(r, copyBytes(r, length), length);
+    }
     case T_RESIZABLE: {
       const length = readU32(r);
       const max = readU32(r);
       const buffer = new ArrayBuffer(length, { maxByteLength: max });
       new Uint8Array(buffer).set(r.bytes.subarray(r.at, r.at + length));
       r.at += length;
-      return buffer;
+      return made(r, buffer, length);
     }
     case T_TYPED: {
       const name = CLASS_NAMES[r.bytes[r.at++]];
       const Class = TYPED_ARRAYS.get(name);
       if (Class === undefined) throw new TypeError(`a ${name ?? "typed array of an unknown class"}, which this runtime does not have`);
       const length = readU32(r);
-      return new Class(copyBytes(r, length), 0, length / Class.BYTES_PER_ELEMENT);
+      return made(r, new Class(copyBytes(r, length), 0, length / Class.BYTES_PER_ELEMENT), length);
     }
-    case T_DATAVIEW:
-      return new DataView(copyBytes(r, readU32(r)));
+    case T_DATAVIEW: {
+      const length = readU32(r);
+      return made(r, new DataView(copyBytes(r, length)), length);
+    }
     default:
       throw new TypeError(`unknown value type ${type} at byte ${r.at - 1} of a process worker's message`);
   }

@@ -71,6 +71,11 @@ class Mapping {
     return { fd: n.fd, name: n.name ?? null, size: n.byteLength, byteLength: n.byteLength, runtime, kind: n.kind };
   }
 
+  /** Which object this is ("device:inode"), for another process to check what it opens. */
+  get identity() {
+    return this.#native.identity;
+  }
+
   /** The registry id (for handing the mapping to another thread of this process). */
   get id() {
     return this.#native.id;
@@ -401,18 +406,21 @@ export function describeShared(psb) {
   if (mapping.closed) return undefined;
   if (inProcessWorker && mapping.origin !== undefined) return { d: mapping.origin, o: byteOffset, l: byteLength };
   const { name, fd } = mapping.describe();
-  return { d: { n: name, p: process.pid, f: fd }, o: byteOffset, l: byteLength };
+  // (Its identity: if this process closes the descriptor before the other one
+  // opens it, the number may name an unrelated file by then, which is refused.)
+  return { d: { n: name, p: process.pid, f: fd, i: name === null ? mapping.identity : undefined }, o: byteOffset, l: byteLength };
 }
 
 /** The ProcessSharedBuffer a process worker's message carried (see describeShared). */
 export function receiveAcross({ d, o, l }) {
-  const { n: name, p: pid, f: fd } = d ?? {};
+  const { n: name, p: pid, f: fd, i: identity } = d ?? {};
   let mapping;
   if (typeof name === "string") mapping = checkMapping(primitives.mapSharedMemory({ name }));
-  else if (Number.isInteger(pid) && Number.isInteger(fd) && pid > 0 && fd >= 0) {
-    mapping = native(`map descriptor ${fd} of process ${pid}`, () => new Mapping(NativeSharedMemory.openProcessFd(pid, fd)));
+  // (No identity: a message's own spilled object, which its writer keeps open until it is read.)
+  else if (Number.isInteger(pid) && Number.isInteger(fd) && pid > 0 && fd >= 0 && (identity === undefined || typeof identity === "string")) {
+    mapping = native(`map descriptor ${fd} of process ${pid}`, () => new Mapping(NativeSharedMemory.openProcessFd(pid, fd, identity)));
   } else throw Errors.invalidArgument("a shared-memory node", "a name, or a pid and a descriptor", describe(d));
-  mapping.origin = { n: typeof name === "string" ? name : null, p: pid, f: fd };
+  mapping.origin = { n: typeof name === "string" ? name : null, p: pid, f: fd, i: identity };
   adopted?.push(mapping);
   try {
     checkRange(o, l, mapping.describe().size);

@@ -19,7 +19,7 @@ use napi_derive::napi;
 use super::check;
 use super::held_buffer::{buffer_info, detach};
 use super::SHARED;
-use crate::shared_memory::{self, Kind, Mapping};
+use crate::shared_memory::{self, Identity, Kind, Mapping};
 
 /// A weak reference to an alias this handle handed out.
 struct Alias(sys::napi_ref);
@@ -110,12 +110,30 @@ impl NativeSharedMemory {
   }
 
   /// Maps the object behind descriptor `fd` of process `pid` (a parent's
-  /// anonymous object, reached through /proc on Linux).
+  /// anonymous object, reached through /proc on Linux). `identity`: what
+  /// the sender's `identity` said ("device:inode"); another object behind
+  /// that number (closed and reused) is refused.
   #[napi(factory)]
-  pub fn open_process_fd(pid: u32, fd: i32) -> Result<Self> {
-    let mapping = Mapping::open_process_fd(pid, fd)
+  pub fn open_process_fd(pid: u32, fd: i32, identity: Option<String>) -> Result<Self> {
+    let identity = identity.map(|text| parse_identity(&text)).transpose()?;
+    let mapping = Mapping::open_process_fd(pid, fd, identity)
       .map_err(|e| io_error("open another process's descriptor", e))?;
     Ok(Self::registered(mapping))
+  }
+
+  /// Which object this is, as "device:inode", for `openProcessFd` in another
+  /// process (null once closed).
+  #[napi(getter)]
+  pub fn identity(&self) -> Result<Option<String>> {
+    match self.mapping.as_ref() {
+      None => Ok(None),
+      Some(mapping) => {
+        let identity = mapping
+          .identity()
+          .map_err(|e| io_error("identify shared memory", e))?;
+        Ok(Some(format!("{}:{}", identity.device, identity.inode)))
+      }
+    }
   }
 
   /// Another handle, in this isolate, on mapping `id` of this process (a
@@ -431,4 +449,20 @@ pub fn die_with_parent() -> bool {
   {
     false
   }
+}
+
+/// "device:inode" (see `identity`).
+fn parse_identity(text: &str) -> Result<Identity> {
+  let parsed = text.split_once(':').and_then(|(device, inode)| {
+    Some(Identity {
+      device: device.parse().ok()?,
+      inode: inode.parse().ok()?,
+    })
+  });
+  parsed.ok_or_else(|| {
+    Error::new(
+      Status::InvalidArg,
+      format!("not a shared-memory identity: {text:?}"),
+    )
+  })
 }
