@@ -444,3 +444,18 @@ test("an AggregateError keeps its class and its errors", (t) => {
   t.true(back.errors[0] instanceof TypeError);
   t.deepEqual([back.errors[0].message, back.errors[1]], ["one", "two"]);
 });
+
+test("an Envelope header whose parts share parts, and a large buffer reached 2,000 times, each cost their size", (t) => {
+  let header = { leaf: 1 };
+  for (let i = 0; i < 40; i++) header = { a: header, b: header };
+  const back = rt(new Envelope(header, new ArrayBuffer(1)));
+  let bottom = back.header;
+  for (let i = 0; i < 40; i++) bottom = bottom.b;
+  t.is(bottom.leaf, 1);
+  const big = pattern(1 << 20);
+  const sent = {};
+  const many = rt(Array(2000).fill(big), sent);
+  t.is(sent.transfer.length, 1, "copied once");
+  t.is(many[0], many[1999], "and it arrives as one buffer");
+  t.true(hasPattern(many[1999]));
+});

@@ -201,3 +201,17 @@ test("a source module that never calls workerMainLoop() fails the calls with wha
   t.regex(error.message, /must call workerMainLoop\(\)/);
   await pool.shutdown();
 });
+
+test("option arrays are read once and a Proxy is refused; a fake AbortSignal and a task map that is not a plain object are refused with a code", (t) => {
+  t.throws(() => createPool({ workerExecArgv: new Proxy([], {}) }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => createPool({ worker: { runtime: "process", processCommandPrefix: new Proxy([], {}) } }), { code: "ERR_KNITTING_INVALID_OPTION" });
+  t.throws(() => createPool({ worker: { runtime: "process" }, source: "./entry.mjs" }), { code: "ERR_KNITTING_UNSUPPORTED_OPTION", message: /bootstrap/ });
+  t.throws(() => createPool({ threads: 1 })(new Map([["echo", tasks.echo]])), { code: "ERR_KNITTING_INVALID_TASK" });
+  t.throws(() => createPool({ threads: 1 })(Object.create({ echo: tasks.echo })), { code: "ERR_KNITTING_INVALID_TASK" });
+});
+
+test("a call option signal that only inherits from AbortSignal.prototype is refused with a code", async (t) => {
+  await using pool = createPool({ threads: 1 })({ echo: tasks.echo });
+  await t.throwsAsync(pool.call.echo(1, { signal: Object.create(AbortSignal.prototype) }), { code: "ERR_KNITTING_INVALID_OPTION", message: /AbortSignal/ });
+  t.is(await pool.call.echo(1, { signal: new AbortController().signal }), 1);
+});

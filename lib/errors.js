@@ -173,7 +173,7 @@ export const Errors = {
       `createPool was called inside a pool worker while it imported ${href ?? "a task module"}. ` +
         "Workers re-import the modules that define tasks, so guard pool creation and calls with `if (isMain) { ... }`."),
   invalidTask: (detail) => coded(TypeError, Codes.INVALID_TASK, `Invalid task: ${detail}.`),
-  invalidOption: (detail) => coded(TypeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`),
+  invalidOption: (detail, options) => coded(TypeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`, options),
   invalidOptionRange: (detail) => coded(RangeError, Codes.INVALID_OPTION, `Invalid option: ${detail}.`),
   unsupportedOption: (name, why) =>
     coded(TypeError, Codes.UNSUPPORTED_OPTION, `Unsupported option ${name}: ${why}.`),

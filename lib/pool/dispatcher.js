@@ -192,8 +192,14 @@ export class Dispatcher {
     } else if (typeof wire === "string") {
       if (!fitsInSlot(wire)) flags |= Flag.TEXT;
     } else if (json) {
-      value = JSON.stringify(wire);
-      flags |= Flag.TEXT | Flag.JSON;
+      try {
+        value = JSON.stringify(wire);
+        flags |= Flag.TEXT | Flag.JSON;
+      } catch {
+        // Its text would be longer than a string can be: structured clone carries it, on a port.
+        flags |= Flag.HELD;
+        transfer = NO_TRANSFER;
+      }
     } else if (tagged || !fitsInSlot(wire)) {
       try {
         value = serialize(wire);

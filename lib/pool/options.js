@@ -50,6 +50,15 @@ export function checkOptionsObject(value, what, allowed) {
   return value;
 }
 
+/** A copy of an array whose every element passes `check`, each read once (a Proxy is refused: it could answer the check and the use differently). */
+function stringArray(value, check, message) {
+  if (!Array.isArray(value) || types.isProxy(value)) throw Errors.invalidOption(message);
+  const copy = [];
+  for (let i = 0, length = value.length; i < length; i++) copy.push(value[i]);
+  if (!copy.every(check)) throw Errors.invalidOption(message);
+  return copy;
+}
+
 function describeValue(value) {
   if (value === null) return "null";
   if (types.isProxy(value)) return "a Proxy";
@@ -116,6 +125,9 @@ export function validatePoolOptions(options = {}) {
   if (options.worker?.runtime === "process" && options.worker?.resourceLimits !== undefined) {
     throw Errors.unsupportedOption("worker.resourceLimits with process workers", "they limit a worker thread's heap; give a process worker's runtime its flags with workerExecArgv (e.g. --max-old-space-size=512) instead");
   }
+  if (options.worker?.runtime === "process" && options.source !== undefined) {
+    throw Errors.unsupportedOption("source with process workers", "a process worker starts from the library's own entry; run your setup in it with worker.bootstrap instead");
+  }
   if (options.permission !== undefined) throw Errors.unsupportedOption("permission", "worker threads share their process, so a permission policy cannot be enforced per worker; run the process with Node's --permission flags instead");
   return {
     threads,
@@ -125,10 +137,8 @@ export function validatePoolOptions(options = {}) {
     balancer: balancerOption(options.balancer),
     host: hostOptions(options.host),
     payload: payloadOptions(options.payload),
-    workerExecArgv: read(options, "workerExecArgv", undefined, (argv) => {
-      if (!Array.isArray(argv) || !argv.every((flag) => typeof flag === "string")) throw Errors.invalidOption('createPool option "workerExecArgv" must be an array of strings');
-      return [...argv];
-    }),
+    workerExecArgv: read(options, "workerExecArgv", undefined, (argv) =>
+      stringArray(argv, (flag) => typeof flag === "string", 'createPool option "workerExecArgv" must be an array of strings')),
     abortSignalCapacity: read(options, "abortSignalCapacity", 258, (n) => checkInteger(n, 'createPool option "abortSignalCapacity"', 1)),
     debug: debugOption(options.debug),
     source: read(options, "source", undefined, (source) => checkString(source, 'createPool option "source"')),
@@ -204,12 +214,9 @@ function workerOptions(worker = {}) {
 function processOptions(worker) {
   const processRuntime = read(worker, "processRuntime", runtime === "deno" || runtime === "bun" ? runtime : "node", (r) =>
     checkString(r, 'createPool option "worker.processRuntime"', ["node", "deno", "bun"]));
-  const prefix = read(worker, "processCommandPrefix", [], (argv) => {
-    if (!Array.isArray(argv) || !argv.every((part) => typeof part === "string" && part !== "")) {
-      throw Errors.invalidOption('createPool option "worker.processCommandPrefix" must be an array of non-empty strings (argv placed before the worker command, e.g. ["bwrap", "--die-with-parent", ...])');
-    }
-    return [...argv];
-  });
+  const prefix = read(worker, "processCommandPrefix", [], (argv) =>
+    stringArray(argv, (part) => typeof part === "string" && part !== "",
+      'createPool option "worker.processCommandPrefix" must be an array of non-empty strings (argv placed before the worker command, e.g. ["bwrap", "--die-with-parent", ...])'));
   let memory = read(worker, "processSharedMemory", "inherit", (m) => m);
   if (typeof memory === "string") memory = { mode: memory };
   checkOptionsObject(memory, "createPool option worker.processSharedMemory", ["mode", "namePrefix", "unlinkOnShutdown"]);

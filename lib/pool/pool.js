@@ -21,7 +21,10 @@ const promiseThen = Promise.prototype.then;
 
 /** Describes each task so a worker can import it: sorted by name. */
 function describeTasks(tasks, callerHref) {
-  if (tasks === null || typeof tasks !== "object" || isProxy(tasks)) throw Errors.invalidTask("createPool(options)(tasks) expects an object of tasks, e.g. { invert }");
+  const proto = tasks === null || typeof tasks !== "object" || isProxy(tasks) ? undefined : Object.getPrototypeOf(tasks);
+  if (proto !== Object.prototype && proto !== null && !types.isModuleNamespaceObject(tasks)) {
+    throw Errors.invalidTask("createPool(options)(tasks) expects a plain object of tasks (or a module namespace), e.g. { invert }");
+  }
   // (A module namespace, `import * as tasks`, has a hidden Symbol.toStringTag: hidden symbols are no tasks.)
   for (const key of Reflect.ownKeys(tasks)) {
     const enumerable = Object.getOwnPropertyDescriptor(tasks, key).enumerable;
@@ -263,9 +266,20 @@ class PoolCore {
 function callOptions(options) {
   checkOptionsObject(options, "call option", ["signal", "hardTimeoutMs"]);
   const { signal, hardTimeoutMs } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw Errors.invalidOption("call option \"signal\" must be an AbortSignal");
+  if (signal !== undefined && !isAbortSignal(signal)) throw Errors.invalidOption("call option \"signal\" must be an AbortSignal");
   if (hardTimeoutMs !== undefined) checkMilliseconds(hardTimeoutMs, 'call option "hardTimeoutMs"');
   return { signal, hardTimeoutMs };
+}
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get;
+/** A genuine AbortSignal (its own getter's brand check: an object that only inherits from AbortSignal.prototype is not one). */
+function isAbortSignal(value) {
+  try {
+    abortedGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** For a task defined with abortSignal, a promise settled already still has the reject() its callers may call. */

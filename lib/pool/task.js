@@ -4,6 +4,7 @@ import { Errors } from "../errors.js";
 import { kImportingTasks, kTask } from "../symbols.js";
 import { callerModuleUrl } from "./caller.js";
 import { checkOptionsObject, validateAbortSignal, validateTimeout } from "./options.js";
+import { encode } from "../codec/encode.js";
 
 /** Ordinal of each task() call per module, so a worker can find the same task. */
 const ordinals = new Map();
@@ -60,13 +61,15 @@ export function importTask(definition = {}) {
   if (typeof name !== "string" || name === "") throw Errors.invalidTask("importTask({ name }) must be a non-empty export name");
   validateTimeout(timeout);
   // The workers get this timeout by structured clone (they do not run this
-  // call), so its default or error must survive one.
+  // call), and send its default back as a call's result: it must survive
+  // both (checked on a clone, so that nothing of the caller's is taken).
   try {
-    structuredClone(timeout);
+    encode(structuredClone(timeout), [], "importTask timeout");
   } catch (cause) {
     throw Errors.invalidOption(
-      `importTask timeout is sent to the workers, so its default or error must be structured-cloneable (${cause.message}); ` +
+      `importTask timeout is sent to the workers and its default comes back as a result, so it must be a value a call can carry (${cause.message}); ` +
         "define the task with task({ f, timeout }) in its module to use any value",
+      { cause },
     );
   }
   const base = callerModuleUrl();

@@ -37,8 +37,12 @@ export class Outbox {
     // A value JSON carries exactly travels as JSON text: in the slot when it
     // fits, else on the port (a string is the cheapest thing to post).
     if (json) {
-      wire = JSON.stringify(wire);
-      flags |= F_JSON;
+      try {
+        wire = JSON.stringify(wire);
+        flags |= F_JSON;
+      } catch {
+        // Its text would be longer than a string can be: it goes on the port as it is.
+      }
     }
     const inline = transfer.length === 0 && !tagged && (typeof wire === "string" || fitsInSlot(wire));
     if (this.#head === this.#backlog.length) {
