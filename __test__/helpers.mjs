@@ -32,3 +32,13 @@ export async function collectUntil(done, rounds = 60) {
 }
 
 export const liveRegions = () => referenceStats().liveRegions;
+
+/** Calls `call()` every 20 ms until one rejects; returns that error (for lanes that fail after a few starts). */
+export async function firstRejection(call) {
+  for (;;) {
+    let error;
+    await call().catch((e) => (error = e));
+    if (error !== undefined) return error;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

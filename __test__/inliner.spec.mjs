@@ -7,6 +7,7 @@ import { threadId } from "node:worker_threads";
 import { createPool } from "knitting";
 import { BufferReference } from "knitting/unsafe";
 import * as tasks from "./fixtures/inliner-tasks.mjs";
+import * as common from "./fixtures/tasks.mjs";
 import * as references from "./fixtures/reference-tasks.mjs";
 import { liveRegions, pattern } from "./helpers.mjs";
 
@@ -46,9 +47,9 @@ test("a timeout changes nothing for a task that settles in time, or returns at o
 
 test.serial("the timeout counts from pool.call: a call that waited past it settles with its timeout's outcome as it starts", async (t) => {
   t.timeout(20_000);
-  await using pool = hostOnly()({ busy: tasks.busy, slowWithDefault: tasks.slowWithDefault });
+  await using pool = hostOnly()({ spin: common.spin, slowWithDefault: tasks.slowWithDefault });
   // Both are sent now; the second starts once the first has kept the host busy for 120 ms.
-  const blocking = pool.call.busy(120);
+  const blocking = pool.call.spin(120);
   const late = pool.call.slowWithDefault(30);
   t.is(await blocking, threadId);
   t.is(await late, "timed out", "its 50 ms were up before it started: not its own 30 ms");

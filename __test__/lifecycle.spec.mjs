@@ -7,6 +7,7 @@ import { setEnvironmentData } from "node:worker_threads";
 import { createPool, Envelope, importTask } from "knitting";
 import { BufferReference } from "knitting/unsafe";
 import * as tasks from "./fixtures/tasks.mjs";
+import { firstRejection } from "./helpers.mjs";
 
 const run = promisify(execFile);
 const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -114,11 +115,7 @@ test("a timer a task module starts as it loads keeps running while its worker is
 test("workers that keep exiting right after they start, running no call, fail the pool's calls instead of restarting forever", async (t) => {
   t.timeout(60_000);
   const pool = createPool({ threads: 1 })({ echo: importTask({ href: "./fixtures/exit-after-load.mjs", name: "echo" }) });
-  let error;
-  while (error === undefined) {
-    await pool.call.echo(1).catch((e) => (error = e));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const error = await firstRejection(() => pool.call.echo(1));
   t.is(error.code, "ERR_KNITTING_TASK_NOT_FOUND");
   t.regex(error.message, /exited with code 9 within 1000 ms of starting, while it ran no call/);
   t.regex(error.message, /started 4 times/);

@@ -7,6 +7,7 @@ import { createPool, Envelope, importTask } from "knitting";
 import { BufferReference } from "knitting/unsafe";
 import { ProcessSharedBuffer } from "knitting/shared-memory";
 import * as tasks from "./fixtures/process-tasks.mjs";
+import { firstRejection } from "./helpers.mjs";
 
 const processPool = (threads = 1, worker = {}) => createPool({ threads, worker: { runtime: "process", ...worker } })(tasks);
 const alive = (pid) => {
@@ -321,11 +322,7 @@ test("a value whose parts share parts crosses once per part and arrives shared; 
 test("children that keep exiting right after they start, running no call, fail the calls instead of restarting forever", async (t) => {
   t.timeout(60_000);
   const pool = createPool({ threads: 1, worker: { runtime: "process" } })({ echo: importTask({ href: "./fixtures/exit-after-load.mjs", name: "echo" }) });
-  let error;
-  while (error === undefined) {
-    await pool.call.echo(1).catch((e) => (error = e));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const error = await firstRejection(() => pool.call.echo(1));
   t.is(error.code, "ERR_KNITTING_TASK_NOT_FOUND");
   t.regex(error.message, /exited with code 9 within 1000 ms of starting, while it ran no call/);
   await pool.shutdown();

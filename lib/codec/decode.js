@@ -51,25 +51,29 @@ function reviveChildren(container, array) {
     if (visited.has(container)) return container;
     visited.set(container, container);
   }
-  let keys = array ? null : objectKeys(container);
-  let length = array ? container.length : keys.length;
+  const keys = array ? null : objectKeys(container);
+  const length = array ? container.length : keys.length;
   for (let i = 0; i < length; i++) {
-    let key = array ? i : keys[i];
-    if (array && container[key] === undefined && !(key in container)) {
-      // A hole: from here on, visit only the elements present (a sparse array costs what it holds).
-      keys = objectKeys(container).filter((k) => +k >= i);
-      length = keys.length;
-      array = false;
-      i = -1;
-      continue;
-    }
-    const item = container[key];
-    if (typeof item === "object" && item !== null) {
-      const revived = revive(item);
-      if (revived !== item) container[key] = revived;
-    }
+    const key = array ? i : keys[i];
+    // A hole: from here on, only the elements present (a sparse array costs what it holds).
+    if (array && container[i] === undefined && !(i in container)) return reviveSparse(container, i);
+    reviveAt(container, key);
   }
   return container;
+}
+
+/** The rest of a sparse array from index `from` (a hole), element by element present. */
+function reviveSparse(array, from) {
+  for (const key of objectKeys(array)) if (+key >= from) reviveAt(array, key);
+  return array;
+}
+
+function reviveAt(container, key) {
+  const item = container[key];
+  if (typeof item === "object" && item !== null) {
+    const revived = revive(item);
+    if (revived !== item) container[key] = revived;
+  }
 }
 
 function reviveNode(kind, node) {
